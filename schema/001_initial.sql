@@ -1,0 +1,26 @@
+-- Instances come from the fixtures at start; tasks are the emulator's state.
+CREATE TABLE instances (
+  instance_id TEXT PRIMARY KEY NOT NULL,
+  region      TEXT NOT NULL,     -- long region name, e.g. ap-shanghai
+  zone_id     INTEGER NOT NULL,  -- region id * 100000 + zone number
+  role        TEXT NOT NULL CHECK (role IN ('master', 'dr'))
+) WITHOUT ROWID;
+
+-- AUTOINCREMENT: job ids only grow and are never reused, even after deletes and restarts.
+CREATE TABLE tasks (
+  job_id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  region           TEXT NOT NULL,     -- the task belongs to its source's region (long name)
+  job_name         TEXT NOT NULL,
+  status           INTEGER NOT NULL,
+  src_instance_id  TEXT NOT NULL,
+  src_region_id    INTEGER NOT NULL,
+  src_db_info      TEXT NOT NULL,     -- JSON: [{"database": "...", "table": ["..."]}]
+  is_override_root INTEGER NOT NULL,
+  dst_instance_id  TEXT NOT NULL,
+  dst_region_id    INTEGER NOT NULL,
+  dst_zone_id      INTEGER NOT NULL,  -- 0 when the request gave none
+  submit_time      INTEGER NOT NULL,  -- Unix seconds
+  update_time      INTEGER NOT NULL   -- Unix seconds
+);
+
+CREATE INDEX tasks_by_region ON tasks (region, job_id);

@@ -1,0 +1,60 @@
+#include "config.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace cdbemu {
+
+std::optional<Config> parse_command_line(int argc, const char *const *argv, int &exit_code) {
+  Config cfg;
+  CLI::App app{"cdb-sync-emulator: a local emulator of Tencent Cloud API 2.0 CDB data-sync tasks.\n"
+               "Every flag can also be set by the environment variable shown as Env (a flag beats\n"
+               "its variable, which beats the default)."};
+  app.set_version_flag("--version", std::string("cdb-sync-emulator ") + CDB_EMU_VERSION);
+  app.get_formatter()->column_width(34);
+
+  app.add_option("--host", cfg.host, "Address to listen on")->envname("CDB_EMU_HOST")->capture_default_str();
+  app.add_option("--port", cfg.port, "Port to listen on; 0 picks a free port")
+      ->envname("CDB_EMU_PORT")->check(CLI::Range(0, 65535))->capture_default_str();
+  app.add_option("--db", cfg.db, "SQLite database file, or :memory:")->envname("CDB_EMU_DB")->capture_default_str();
+  app.add_option("--fixtures", cfg.fixtures, "Directory with instances.json (default: the built-in fixtures)")
+      ->envname("CDB_EMU_FIXTURES")->check(CLI::ExistingDirectory);
+  app.add_option("--first-job-id", cfg.first_job_id, "Smallest id a new task may get (ids never go down)")
+      ->envname("CDB_EMU_FIRST_JOB_ID")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 53))->capture_default_str();
+  app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn, error or off")
+      ->envname("CDB_EMU_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.add_option("--log-format", cfg.log_format, "text or json (one JSON object per line)")
+      ->envname("CDB_EMU_LOG_FORMAT")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  app.add_flag("--string-code", cfg.string_code, "Send the success code as the string \"0\" (like the doc examples)")
+      ->envname("CDB_EMU_STRING_CODE");
+  app.add_option("--threads", cfg.threads, "Worker threads; each open keep-alive connection holds one")
+      ->envname("CDB_EMU_THREADS")->check(CLI::Range(1, 4096))->capture_default_str();
+  app.add_option("--ready-file", cfg.ready_file, "Also write the ready line to this file (atomically)")
+      ->envname("CDB_EMU_READY_FILE");
+  app.add_option("--keep-alive-timeout", cfg.keep_alive_timeout, "Seconds an idle keep-alive connection stays open")
+      ->envname("CDB_EMU_KEEP_ALIVE_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
+  app.add_option("--read-timeout", cfg.read_timeout, "Seconds a client may take to send its request")
+      ->envname("CDB_EMU_READ_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
+  app.add_option("--shutdown-timeout", cfg.shutdown_timeout, "Seconds in-flight requests get after SIGINT/SIGTERM")
+      ->envname("CDB_EMU_SHUTDOWN_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
+  app.add_option("--max-body-bytes", cfg.limits.max_body_bytes, "Largest request body, counted after decompression")
+      ->envname("CDB_EMU_MAX_BODY_BYTES")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))->capture_default_str();
+  app.add_option("--max-params", cfg.limits.max_params, "Most parameters in one request")
+      ->envname("CDB_EMU_MAX_PARAMS")->check(CLI::Range(std::size_t{1}, std::size_t{100000000}))->capture_default_str();
+  app.add_option("--max-index", cfg.limits.max_index, "Largest list index in a parameter name")
+      ->envname("CDB_EMU_MAX_INDEX")->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 53))->capture_default_str();
+  app.add_option("--max-depth", cfg.limits.max_depth, "Most dot-separated segments in a parameter name")
+      ->envname("CDB_EMU_MAX_DEPTH")->check(CLI::Range(std::size_t{1}, std::size_t{64}))->capture_default_str();
+  app.add_option("--max-value-bytes", cfg.limits.max_value_bytes, "Largest decoded parameter value")
+      ->envname("CDB_EMU_MAX_VALUE_BYTES")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  return cfg;
+}
+
+}  // namespace cdbemu

@@ -1,0 +1,34 @@
+#pragma once
+// Everything the emulator can be told at start, from flags or CDB_EMU_* variables.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "http/params.hpp"
+
+namespace cdbemu {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string db = "cdb-sync-emulator.db";
+  std::string fixtures;  ///< directory; empty means the fixtures compiled into the binary
+  std::int64_t first_job_id = 1;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  bool string_code = false;
+  int threads = 128;
+  std::string ready_file;
+  int keep_alive_timeout = 5;  ///< seconds an idle keep-alive connection is kept
+  int read_timeout = 5;        ///< seconds a client may take to send a request
+  int shutdown_timeout = 10;   ///< seconds in-flight requests get after SIGINT/SIGTERM
+  std::size_t listen_backlog = 1024;
+  http::DecodeLimits limits;
+};
+
+/// Parses flags (which beat CDB_EMU_<FLAG> variables, which beat defaults). Returns the config,
+/// or the exit code when the process should end now (--help, --version, a bad flag).
+std::optional<Config> parse_command_line(int argc, const char *const *argv, int &exit_code);
+
+}  // namespace cdbemu

@@ -1,0 +1,27 @@
+#pragma once
+// The fixture files: instances.json (and, later, credentials). Loaded at start from --fixtures
+// DIR or from the copies compiled into the binary.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/records.hpp"
+
+namespace cdbemu::domain {
+
+/// A fixture file that cannot be used; the message names the file and the field.
+class FixtureError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The instances of an instances.json text; `file_name` only labels errors.
+std::vector<store::InstanceRecord> parse_instances(std::string_view text, std::string_view file_name);
+
+/// The text of fixture `name` (e.g. "instances.json"): from `dir` when it is not empty, else the
+/// copy compiled into the binary.
+std::string read_fixture(const std::string &dir, std::string_view name);
+
+}  // namespace cdbemu::domain

@@ -1,0 +1,45 @@
+#include "http/render.hpp"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/errors.hpp"
+
+namespace cdbemu::http {
+namespace {
+
+std::string dump(const nlohmann::ordered_json &body) {
+  // Input can be echoed in messages: never throw on invalid UTF-8, replace it.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string success_body(const nlohmann::ordered_json &data, bool string_code) {
+  nlohmann::ordered_json body;
+  if (string_code) {
+    body["code"] = "0";
+  } else {
+    body["code"] = 0;
+  }
+  body["message"] = "";
+  body["codeDesc"] = "Success";
+  body["data"] = data;
+  return dump(body);
+}
+
+std::string error_body(const domain::ApiError &error) {
+  nlohmann::ordered_json body;
+  body["code"] = error.code();
+  body["message"] = error.message();
+  body["codeDesc"] = error.code_desc();
+  return dump(body);
+}
+
+void render_error(const domain::ApiError &error, httplib::Response &res, int status) {
+  res.status = status;
+  res.set_content(error_body(error), "application/json");
+}
+
+}  // namespace cdbemu::http

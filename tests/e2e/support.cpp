@@ -1,0 +1,273 @@
+#include "support.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "logging.hpp"
+
+namespace cdbemu::test {
+
+std::string percent_encode(std::string_view text) {
+  static const char *hex = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[byte >> 4];
+      out += hex[byte & 15];
+    }
+  }
+  return out;
+}
+
+std::string encode_query(const Params &params) {
+  std::string out;
+  for (const auto &[name, value] : params) {
+    if (!out.empty()) out += '&';
+    out += percent_encode(name) + "=" + percent_encode(value);
+  }
+  return out;
+}
+
+std::string next_nonce() {
+  static std::atomic<std::uint64_t> counter{static_cast<std::uint64_t>(::getpid()) * 100000};
+  return std::to_string(++counter);
+}
+
+Params common_params(const std::string &action, const std::string &region) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return {{"Action", action},          {"Region", region}, {"Timestamp", std::to_string(now)},
+          {"Nonce", next_nonce()},     {"SecretId", "x"},  {"Signature", "x"}};
+}
+
+Params seed_create_params() {
+  return {{"jobName", "myJobName"},
+          {"srcInfo.0.cdbUInstanceId", "cdb-c1nl9rpv"},
+          {"srcInfo.0.dbInfo.0.database", "myDB"},
+          {"srcInfo.0.dbInfo.0.table.0", "myTable0"},
+          {"srcInfo.0.dbInfo.0.table.1", "myTable1"},
+          {"srcInfo.0.isOverrideRoot", "0"},
+          {"dstInfo.0.cdbUInstanceId", "cdb-d2sagyed"},
+          {"dstInfo.0.regionId", "sh"},
+          {"dstInfo.0.zoneId", "200001"}};
+}
+
+std::string temp_path(const std::string &suffix) {
+  static std::atomic<int> counter{0};
+  return "/tmp/cdbemu-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + suffix;
+}
+
+namespace {
+
+/// Quiet logs for in-process emulators (the child processes log to their own stderr).
+Config quiet(Config config) {
+  static const bool once = [] {
+    logging::init("off", "text");
+    return true;
+  }();
+  (void)once;
+  return config;
+}
+
+}  // namespace
+
+LiveEmulator::LiveEmulator(Config config) : emulator_(std::make_unique<Emulator>(quiet(std::move(config)))) {
+  thread_ = std::thread([this] { emulator_->run(); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // httplib's stop() does nothing before the listen loop runs: wait until it does.
+  while (!emulator_->is_running()) {
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("emulator did not start");
+    std::this_thread::yield();
+  }
+}
+
+LiveEmulator::~LiveEmulator() {
+  emulator_->stop();
+  thread_.join();
+}
+
+Config LiveEmulator::default_config() {
+  Config cfg;
+  cfg.port = 0;
+  cfg.db = ":memory:";
+  cfg.threads = 16;
+  return cfg;
+}
+
+httplib::Client LiveEmulator::client() const {
+  httplib::Client cli("127.0.0.1", port());
+  cli.set_connection_timeout(5);
+  cli.set_read_timeout(10);
+  return cli;
+}
+
+namespace {
+
+nlohmann::json parse_body(const httplib::Result &res) {
+  if (!res) throw std::runtime_error("request failed: " + httplib::to_string(res.error()));
+  if (res->status != 200) throw std::runtime_error("HTTP " + std::to_string(res->status) + ": " + res->body);
+  return nlohmann::json::parse(res->body);
+}
+
+}  // namespace
+
+nlohmann::json LiveEmulator::get(const Params &params) const { return nlohmann::json::parse(get_text(params)); }
+
+std::string LiveEmulator::get_text(const Params &params) const {
+  auto cli = client();
+  auto res = cli.Get("/v2/index.php?" + encode_query(params));
+  parse_body(res);
+  return res->body;
+}
+
+nlohmann::json LiveEmulator::post_form(const Params &params) const {
+  auto cli = client();
+  return parse_body(cli.Post("/v2/index.php", encode_query(params), "application/x-www-form-urlencoded"));
+}
+
+nlohmann::json LiveEmulator::post_multipart(const Params &params) const {
+  auto cli = client();
+  httplib::MultipartFormDataItems items;
+  for (const auto &[name, value] : params) items.push_back({name, value, "", ""});
+  return parse_body(cli.Post("/v2/index.php", items));
+}
+
+namespace {
+
+/// Whether `data` holds a whole HTTP response with a Content-Length body.
+bool response_complete(const std::string &data) {
+  const std::size_t end = data.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  const std::size_t at = data.find("Content-Length: ");
+  if (at == std::string::npos || at > end) return false;
+  const std::size_t length = std::stoul(data.substr(at + 16));
+  return data.size() >= end + 4 + length;
+}
+
+}  // namespace
+
+std::string raw_exchange(int port, const std::string &bytes, std::chrono::milliseconds timeout) {
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(sock, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) != 0) {
+    ::close(sock);
+    throw std::runtime_error("connect failed");
+  }
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(sock, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[65536];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{sock, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (::poll(&pfd, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) break;
+    const ssize_t n = ::recv(sock, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (response_complete(out)) break;
+  }
+  ::close(sock);
+  return out;
+}
+
+ChildEmulator::ChildEmulator(std::vector<std::string> args) {
+  stderr_file_ = temp_path(".stderr");
+  int out_pipe[2];
+  if (::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(out_pipe[1], 1);
+    const int err = ::open(stderr_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, 2);
+    ::close(out_pipe[0]);
+    std::vector<char *> argv;
+    std::string binary = CDB_EMU_BINARY;
+    argv.push_back(binary.data());
+    for (auto &arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::execv(binary.c_str(), argv.data());
+    std::_Exit(127);
+  }
+  ::close(out_pipe[1]);
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{out_pipe[0], POLLIN, 0};
+    if (::poll(&pfd, 1, 100) <= 0) continue;
+    char buf[512];
+    const ssize_t n = ::read(out_pipe[0], buf, sizeof(buf));
+    if (n <= 0) break;
+    line.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(out_pipe[0]);
+  if (line.find('\n') != std::string::npos) {
+    ready_text_ = line.substr(0, line.find('\n'));
+    ready_line_ = nlohmann::json::parse(ready_text_, nullptr, false);
+    if (ready_line_.is_object() && ready_line_.value("event", "") == "ready") port_ = ready_line_.at("port").get<int>();
+  }
+}
+
+ChildEmulator::~ChildEmulator() {
+  if (exit_status_ < 0 && pid_ > 0) stop(SIGKILL);
+  std::remove(stderr_file_.c_str());
+}
+
+int ChildEmulator::wait_exit(std::chrono::milliseconds timeout) {
+  if (exit_status_ >= 0) return exit_status_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_status_;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return -1;
+}
+
+int ChildEmulator::stop(int signal, std::chrono::milliseconds timeout) {
+  if (exit_status_ >= 0) return exit_status_;
+  ::kill(pid_, signal);
+  const int status = wait_exit(timeout);
+  if (status < 0) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(std::chrono::milliseconds(5000));
+    return -1;
+  }
+  return status;
+}
+
+std::string ChildEmulator::stderr_text() const {
+  std::ifstream in(stderr_file_);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace cdbemu::test

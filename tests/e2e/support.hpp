@@ -1,0 +1,101 @@
+#pragma once
+// End-to-end test support: an emulator in-process on port 0, the real binary as a child
+// process, and request builders. No fixed ports, no sleeps: everything polls with a deadline.
+
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "config.hpp"
+#include "emulator.hpp"
+
+namespace cdbemu::test {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+/// `name=value&...` with RFC 3986 percent-encoding of everything but unreserved characters.
+std::string encode_query(const Params &params);
+/// Percent-encodes one component.
+std::string percent_encode(std::string_view text);
+
+/// The common parameters for `action` (auth fields are placeholders until signing exists).
+Params common_params(const std::string &action, const std::string &region = "gz");
+
+/// The seed page's CreateCdbDataSyncTask parameters (without the common ones).
+Params seed_create_params();
+
+/// A unique Nonce for this test process.
+std::string next_nonce();
+
+/// A unique temporary path (not created).
+std::string temp_path(const std::string &suffix);
+
+/// An emulator running in this process on a free port.
+class LiveEmulator {
+ public:
+  explicit LiveEmulator(Config config = default_config());
+  ~LiveEmulator();
+
+  /// :memory: database, port 0, built-in fixtures, logs off.
+  static Config default_config();
+
+  int port() const { return emulator_->port(); }
+  httplib::Client client() const;
+
+  /// GET /v2/index.php?<params>; returns the parsed body.
+  nlohmann::json get(const Params &params) const;
+  /// GET /v2/index.php?<params>; returns the body's bytes (HTTP status must be 200).
+  std::string get_text(const Params &params) const;
+  /// POST urlencoded.
+  nlohmann::json post_form(const Params &params) const;
+  /// POST multipart/form-data.
+  nlohmann::json post_multipart(const Params &params) const;
+
+ private:
+  std::unique_ptr<Emulator> emulator_;
+  std::thread thread_;
+};
+
+/// Sends raw bytes on a new connection and returns everything the server sent back until it
+/// closed or `timeout` passed.
+std::string raw_exchange(int port, const std::string &bytes,
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+
+/// The real binary as a child process, started with `args`; waits for the ready line.
+class ChildEmulator {
+ public:
+  explicit ChildEmulator(std::vector<std::string> args);
+  ~ChildEmulator();
+
+  /// Whether the ready line arrived; otherwise stderr_text() says why.
+  bool ready() const { return port_ > 0; }
+  int port() const { return port_; }
+  const nlohmann::json &ready_line() const { return ready_line_; }
+  /// The ready line exactly as printed, without its newline.
+  const std::string &ready_text() const { return ready_text_; }
+  pid_t pid() const { return pid_; }
+  /// Sends `signal` and waits (up to `timeout`) for the exit; returns the exit status or -1.
+  int stop(int signal, std::chrono::milliseconds timeout = std::chrono::milliseconds(15000));
+  /// Waits for the process to exit on its own; returns its exit code or -1 on timeout.
+  int wait_exit(std::chrono::milliseconds timeout);
+  /// What the process wrote to stderr so far (after exit: all of it).
+  std::string stderr_text() const;
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int exit_status_ = -1;
+  std::string stderr_file_;
+  nlohmann::json ready_line_;
+  std::string ready_text_;
+};
+
+}  // namespace cdbemu::test

@@ -1,0 +1,77 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <unistd.h>
+
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+
+using namespace cdbemu::store;
+
+namespace {
+
+TaskRecord sample_task() {
+  TaskRecord task;
+  task.region = "ap-guangzhou";
+  task.job_name = "名字 with 'quotes'";
+  task.status = 1;
+  task.src_instance_id = "cdb-c1nl9rpv";
+  task.src_region_id = 1;
+  task.src_db_info = {{"db1", {"t1", "t2"}}, {"db2", {}}};
+  task.dst_instance_id = "cdb-d2sagyed";
+  task.dst_region_id = 4;
+  task.dst_zone_id = 200001;
+  task.submit_time = 1700000000;
+  task.update_time = 1700000000;
+  return task;
+}
+
+}  // namespace
+
+TEST_CASE("a task round-trips through the store") {
+  Store store(":memory:");
+  const auto id = store.insert_task(sample_task());
+  CHECK(id == 1);
+  const auto back = store.find_task(id);
+  REQUIRE(back);
+  CHECK(back->job_name == "名字 with 'quotes'");
+  REQUIRE(back->src_db_info.size() == 2);
+  CHECK(back->src_db_info[0].tables == std::vector<std::string>{"t1", "t2"});
+  CHECK(back->src_db_info[1].tables.empty());
+  CHECK(back->dst_zone_id == 200001);
+  CHECK_FALSE(store.find_task(2));
+  CHECK(store.count_tasks() == 1);
+}
+
+TEST_CASE("ids never go down and are not reused after a delete") {
+  Store store(":memory:");
+  store.raise_next_job_id(50);
+  CHECK(store.insert_task(sample_task()) == 50);
+  store.raise_next_job_id(10);
+  CHECK(store.insert_task(sample_task()) == 51);
+}
+
+TEST_CASE("migrations are applied once and a newer database is refused") {
+  const std::string path = "/tmp/cdbemu-unit-" + std::to_string(::getpid()) + ".db";
+  {
+    Store store(path);
+    CHECK(store.schema_version() >= 1);
+  }
+  {
+    Store again(path);  // re-opening applies nothing twice
+    CHECK(again.schema_version() >= 1);
+    Database db(path);
+    db.exec("INSERT INTO schema_migrations (version, name) VALUES (999, '999_future.sql')");
+  }
+  CHECK_THROWS_WITH_AS(Store{path}, doctest::Contains("written by a newer version"), StoreError);
+  for (const char *suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+}
+
+TEST_CASE("instances are replaced as a whole") {
+  Store store(":memory:");
+  store.replace_instances({{"cdb-a", "ap-shanghai", 200001, "dr"}, {"cdb-b", "ap-guangzhou", 100001, "master"}});
+  CHECK(store.find_instance("cdb-a")->zone_id == 200001);
+  store.replace_instances({{"cdb-b", "ap-guangzhou", 100001, "master"}});
+  CHECK_FALSE(store.find_instance("cdb-a"));
+  CHECK(store.find_instance("cdb-b")->role == "master");
+}
