@@ -16,7 +16,8 @@ struct Emulator::Impl {
   explicit Impl(const Config &cfg)
       : config(cfg), store(cfg.db), service(store, clock), server(config, service) {
     const std::string file = config.fixtures.empty() ? "built-in instances.json" : config.fixtures + "/instances.json";
-    store.replace_instances(domain::parse_instances(domain::read_fixture(config.fixtures, "instances.json"), file));
+    const auto fixtures = domain::parse_instances(domain::read_fixture(config.fixtures, "instances.json"), file);
+    store.replace_fixtures(fixtures.instances, fixtures.zones);
     store.raise_next_job_id(config.first_job_id);
     port = server.bind();
   }

@@ -105,6 +105,7 @@ void parse_destination(const ParamNode &params, domain::CreateTaskRequest &reque
     }
   }
   request.dst_region = region ? *region : *region_id;
+  request.dst_region_parameter = region ? "dstInfo.0.region" : "dstInfo.0.regionId";
 
   if (const std::string *zone = value_of(dst, "zoneId", ErrorCode::DestinationInfoError, "dstInfo.0.zoneId")) {
     const bool numeric = !zone->empty() && zone->size() <= 9 && zone->front() != '0' &&

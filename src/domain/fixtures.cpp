@@ -22,11 +22,12 @@ std::size_t line_of(std::string_view text, std::size_t offset) {
   return line;
 }
 
-class InstanceParser {
+/// Parses one fixture file, remembering where each array element starts for error messages.
+class FixtureParser {
  public:
-  InstanceParser(std::string_view text, std::string_view file) : text_(text), file_(file) {}
+  FixtureParser(std::string_view text, std::string_view file) : text_(text), file_(file) {}
 
-  std::vector<store::InstanceRecord> parse() {
+  InstanceFixtures parse() {
     json doc;
     try {
       doc = json::parse(text_);
@@ -37,80 +38,154 @@ class InstanceParser {
     if (!doc.is_object() || !doc.contains("instances") || !doc["instances"].is_array()) {
       throw FixtureError(std::string(file_) + ":1: the file must be an object with an \"instances\" array");
     }
-    std::vector<store::InstanceRecord> out;
-    std::set<std::string, std::less<>> seen;
-    const auto &list = doc["instances"];
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      store::InstanceRecord instance = parse_one(list[i], i);
-      if (!seen.insert(instance.instance_id).second) {
-        fail(i, "id", "duplicate instance id \"" + instance.instance_id + "\"");
+    for (const auto &[key, value] : doc.items()) {
+      if (key != "instances" && key != "zones" && key != "comment") {
+        throw FixtureError(std::string(file_) + ":1: unknown top-level field \"" + key + "\"");
       }
-      out.push_back(std::move(instance));
+    }
+    InstanceFixtures out;
+    if (doc.contains("zones")) {
+      if (!doc["zones"].is_array()) throw FixtureError(std::string(file_) + ":1: \"zones\" must be an array");
+      std::set<std::int64_t> seen;
+      for (std::size_t i = 0; i < doc["zones"].size(); ++i) {
+        const Place at{"zones", i};
+        store::ZoneRecord zone = parse_zone(doc["zones"][i], at);
+        if (!seen.insert(zone.zone_id).second) fail(at, "zoneId", "duplicate zone " + std::to_string(zone.zone_id));
+        out.zones.push_back(zone);
+      }
+    }
+    std::set<std::string, std::less<>> seen;
+    for (std::size_t i = 0; i < doc["instances"].size(); ++i) {
+      const Place at{"instances", i};
+      store::InstanceRecord instance = parse_instance(doc["instances"][i], at);
+      if (!seen.insert(instance.instance_id).second) {
+        fail(at, "id", "duplicate instance id \"" + instance.instance_id + "\"");
+      }
+      out.instances.push_back(std::move(instance));
     }
     return out;
   }
 
  private:
-  store::InstanceRecord parse_one(const json &item, std::size_t i) {
-    if (!item.is_object()) fail(i, "", "each instance must be an object");
-    for (const auto &[key, value] : item.items()) {
-      static const std::set<std::string, std::less<>> known = {"id", "region", "zoneId", "role", "comment"};
-      if (!known.count(key)) fail(i, key, "unknown field");
+  /// An element of a top-level array.
+  struct Place {
+    std::string_view array;
+    std::size_t index;
+  };
+
+  store::ZoneRecord parse_zone(const json &item, const Place &at) {
+    check_fields(item, at, {"zoneId", "disasterRecovery", "comment"});
+    store::ZoneRecord zone;
+    zone.zone_id = integer_field(item, at, "zoneId", "an integer zone id such as 200001");
+    if (!region_of_zone(zone.zone_id)) fail(at, "zoneId", "zone " + std::to_string(zone.zone_id) + " is in no known region");
+    if (!item.contains("disasterRecovery") || !item["disasterRecovery"].is_boolean()) {
+      fail(at, "disasterRecovery", "must be true or false");
     }
+    zone.disaster_recovery = item["disasterRecovery"].get<bool>();
+    return zone;
+  }
+
+  store::InstanceRecord parse_instance(const json &item, const Place &at) {
+    check_fields(item, at, {"id", "region", "zoneId", "role", "engineVersion", "empty", "appId", "uin", "comment"});
     store::InstanceRecord out;
-    out.instance_id = string_field(item, i, "id");
-    if (out.instance_id.empty()) fail(i, "id", "must not be empty");
-    const std::string region_name = string_field(item, i, "region");
+    out.instance_id = string_field(item, at, "id");
+    if (out.instance_id.empty()) fail(at, "id", "must not be empty");
+    const std::string region_name = string_field(item, at, "region");
     const auto region = find_region(region_name);
-    if (!region) fail(i, "region", "unknown region \"" + region_name + "\"");
+    if (!region) fail(at, "region", "unknown region \"" + region_name + "\"");
     out.region = std::string(region->long_name);
-    if (!item.contains("zoneId") || !item["zoneId"].is_number_integer()) {
-      fail(i, "zoneId", "must be an integer zone id such as 200001");
-    }
-    out.zone_id = item["zoneId"].get<std::int64_t>();
+    out.zone_id = integer_field(item, at, "zoneId", "an integer zone id such as 200001");
     const auto zone_region = region_of_zone(out.zone_id);
     if (!zone_region || zone_region->long_name != region->long_name) {
-      fail(i, "zoneId", "zone " + std::to_string(out.zone_id) + " is not in region " + out.region);
+      fail(at, "zoneId", "zone " + std::to_string(out.zone_id) + " is not in region " + out.region);
     }
-    out.role = string_field(item, i, "role");
-    if (out.role != "master" && out.role != "dr") fail(i, "role", "must be \"master\" or \"dr\"");
+    out.role = string_field(item, at, "role");
+    if (out.role != "master" && out.role != "dr") fail(at, "role", "must be \"master\" or \"dr\"");
+    if (item.contains("engineVersion")) {
+      out.engine_version = string_field(item, at, "engineVersion");
+      static const std::set<std::string, std::less<>> versions = {"5.5", "5.6", "5.7", "8.0"};
+      if (!versions.count(out.engine_version)) fail(at, "engineVersion", "must be one of 5.5, 5.6, 5.7, 8.0");
+    }
+    if (item.contains("empty")) {
+      if (!item["empty"].is_boolean()) fail(at, "empty", "must be true or false");
+      out.is_empty = item["empty"].get<bool>();
+    }
+    if (item.contains("appId")) {
+      out.app_id = integer_field(item, at, "appId", "a positive integer AppId");
+      if (out.app_id <= 0) fail(at, "appId", "must be a positive integer AppId");
+    }
+    if (item.contains("uin")) {
+      out.uin = string_field(item, at, "uin");
+      if (out.uin.empty() || out.uin.find_first_not_of("0123456789") != std::string::npos) {
+        fail(at, "uin", "must be a string of digits");
+      }
+    }
     return out;
   }
 
-  std::string string_field(const json &item, std::size_t i, const char *name) {
-    if (!item.contains(name) || !item[name].is_string()) fail(i, name, "must be a string");
+  void check_fields(const json &item, const Place &at, std::initializer_list<std::string_view> known) {
+    if (!item.is_object()) fail(at, "", "must be an object");
+    for (const auto &[key, value] : item.items()) {
+      if (std::find(known.begin(), known.end(), key) == known.end()) fail(at, key, "unknown field");
+    }
+  }
+
+  std::string string_field(const json &item, const Place &at, const char *name) {
+    if (!item.contains(name) || !item[name].is_string()) fail(at, name, "must be a string");
     return item[name].get<std::string>();
   }
 
-  /// Throws naming the file, the line of the instance and the field.
-  [[noreturn]] void fail(std::size_t index, std::string_view field, const std::string &what) {
+  std::int64_t integer_field(const json &item, const Place &at, const char *name, const char *what) {
+    if (!item.contains(name) || !item[name].is_number_integer()) fail(at, name, std::string("must be ") + what);
+    return item[name].get<std::int64_t>();
+  }
+
+  /// Throws naming the file, the line of the element and the field.
+  [[noreturn]] void fail(const Place &at, std::string_view field, const std::string &what) {
     std::ostringstream out;
-    out << file_ << ":" << instance_line(index) << ": instances[" << index << "]";
+    out << file_ << ":" << element_line(at) << ": " << at.array << "[" << at.index << "]";
     if (!field.empty()) out << "." << field;
     out << ": " << what;
     throw FixtureError(out.str());
   }
 
-  /// Line where the `index`-th object of the instances array opens (best effort).
-  std::size_t instance_line(std::size_t index) const {
-    std::size_t pos = text_.find("\"instances\"");
+  /// Line where element `at.index` of the top-level array `at.array` opens (best effort).
+  std::size_t element_line(const Place &at) const {
+    const std::string key = "\"" + std::string(at.array) + "\"";
+    std::size_t pos = text_.find(key);
     if (pos == std::string_view::npos) return 1;
     pos = text_.find('[', pos);
+    if (pos == std::string_view::npos) return 1;
     int depth = 0;
     std::size_t seen = 0;
     bool in_string = false;
+    bool expecting = true;  // the next value at depth 0 starts an element
     for (std::size_t p = pos + 1; p < text_.size(); ++p) {
       const char c = text_[p];
       if (in_string) {
-        if (c == '\\') ++p;
-        else if (c == '"') in_string = false;
+        if (c == '\\') {
+          ++p;
+        } else if (c == '"') {
+          in_string = false;
+        }
         continue;
       }
-      if (c == '"') in_string = true;
-      else if (c == '{' || c == '[') {
-        if (depth++ == 0 && seen++ == index) return line_of(text_, p);
+      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+      if (depth == 0 && c == ',') {
+        expecting = true;
+        continue;
+      }
+      if (depth == 0 && c == ']') break;
+      if (depth == 0 && expecting) {
+        if (seen++ == at.index) return line_of(text_, p);
+        expecting = false;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
       } else if (c == '}' || c == ']') {
-        if (depth-- == 0) break;
+        --depth;
       }
     }
     return line_of(text_, pos);
@@ -122,8 +197,8 @@ class InstanceParser {
 
 }  // namespace
 
-std::vector<store::InstanceRecord> parse_instances(std::string_view text, std::string_view file_name) {
-  return InstanceParser(text, file_name).parse();
+InstanceFixtures parse_instances(std::string_view text, std::string_view file_name) {
+  return FixtureParser(text, file_name).parse();
 }
 
 std::string read_fixture(const std::string &dir, std::string_view name) {

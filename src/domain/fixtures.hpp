@@ -1,6 +1,6 @@
 #pragma once
-// The fixture files: instances.json (and, later, credentials). Loaded at start from --fixtures
-// DIR or from the copies compiled into the binary.
+// The fixture files: instances.json (instances and zones). Loaded at start from --fixtures DIR or
+// from the copies compiled into the binary; any fault stops the start with file, line and field.
 
 #include <stdexcept>
 #include <string>
@@ -11,14 +11,20 @@
 
 namespace cdbemu::domain {
 
-/// A fixture file that cannot be used; the message names the file and the field.
+/// A fixture file that cannot be used; the message names the file, the line and the field.
 class FixtureError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-/// The instances of an instances.json text; `file_name` only labels errors.
-std::vector<store::InstanceRecord> parse_instances(std::string_view text, std::string_view file_name);
+/// The content of instances.json.
+struct InstanceFixtures {
+  std::vector<store::InstanceRecord> instances;
+  std::vector<store::ZoneRecord> zones;
+};
+
+/// Parses and checks an instances.json text; `file_name` only labels errors.
+InstanceFixtures parse_instances(std::string_view text, std::string_view file_name);
 
 /// The text of fixture `name` (e.g. "instances.json"): from `dir` when it is not empty, else the
 /// copy compiled into the binary.

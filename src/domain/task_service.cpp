@@ -1,61 +1,79 @@
 #include "domain/task_service.hpp"
 
 #include "domain/errors.hpp"
+#include "domain/text.hpp"
 #include "store/store.hpp"
 
 namespace cdbemu::domain {
+namespace {
 
-std::int64_t TaskService::create_task(const CreateTaskRequest &request) {
-  const auto src = store_.find_instance(request.src_instance_id);
-  if (!src) {
-    throw ApiError(ErrorCode::InstanceNotExists,
-                   "srcInfo.0.cdbUInstanceId " + request.src_instance_id + " does not exist");
+/// Rule 4: the instance exists (9572), named by the parameter that gave it.
+store::InstanceRecord existing_instance(store::Store &store, const std::string &id, std::string_view parameter) {
+  auto instance = store.find_instance(id);
+  if (!instance) {
+    throw ApiError(ErrorCode::InstanceNotExists, std::string(parameter) + " " + quote_for_message(id));
   }
-  const auto dst = store_.find_instance(request.dst_instance_id);
-  if (!dst) {
-    throw ApiError(ErrorCode::InstanceNotExists,
-                   "dstInfo.0.cdbUInstanceId " + request.dst_instance_id + " does not exist");
-  }
+  return *instance;
+}
 
-  if (src->region != request.region.long_name) {
+/// Rule 5: every region and zone the request names is where the instances are (30013).
+Region check_regions(const CreateTaskRequest &request, const store::InstanceRecord &src,
+                     const store::InstanceRecord &dst) {
+  if (src.region != request.region.long_name) {
     throw ApiError(ErrorCode::RegionInfoError, "Region " + std::string(request.region.long_name) +
-                                                   " is not the region of source " + src->instance_id +
-                                                   " (" + src->region + ")");
+                                                   " is not the region of source " + src.instance_id + " (" +
+                                                   src.region + ")");
   }
   const auto dst_region = parse_region(request.dst_region);
   if (!dst_region) {
-    throw ApiError(ErrorCode::RegionInfoError, "dstInfo.0.region: unknown region name");
+    throw ApiError(ErrorCode::RegionInfoError,
+                   request.dst_region_parameter + " " + quote_for_message(request.dst_region) + " is not a known region");
   }
-  if (dst_region->long_name != dst->region) {
-    throw ApiError(ErrorCode::RegionInfoError, "dstInfo.0.region " + std::string(dst_region->long_name) +
-                                                   " is not the region of destination " +
-                                                   dst->instance_id + " (" + dst->region + ")");
+  if (dst_region->long_name != dst.region) {
+    throw ApiError(ErrorCode::RegionInfoError, request.dst_region_parameter + " " + std::string(dst_region->long_name) +
+                                                   " is not the region of destination " + dst.instance_id + " (" +
+                                                   dst.region + ")");
   }
-  if (request.dst_zone_id && *request.dst_zone_id != dst->zone_id) {
+  if (request.dst_zone_id && *request.dst_zone_id != dst.zone_id) {
     throw ApiError(ErrorCode::RegionInfoError, "dstInfo.0.zoneId " + std::to_string(*request.dst_zone_id) +
-                                                   " is not the zone of destination " + dst->instance_id +
-                                                   " (" + std::to_string(dst->zone_id) + ")");
+                                                   " is not the zone of destination " + dst.instance_id + " (" +
+                                                   std::to_string(dst.zone_id) + ")");
   }
-  if (src->role != "master") {
-    throw ApiError(ErrorCode::SourceInfoError, "source " + src->instance_id + " is not a master instance");
+  return *dst_region;
+}
+
+}  // namespace
+
+std::int64_t TaskService::create_task(const CreateTaskRequest &request) {
+  const auto src = existing_instance(store_, request.src_instance_id, "srcInfo.0.cdbUInstanceId");
+  const auto dst = existing_instance(store_, request.dst_instance_id, "dstInfo.0.cdbUInstanceId");
+  const Region dst_region = check_regions(request, src, dst);
+
+  // Rule 6: the roles.
+  if (src.role != "master") {
+    throw ApiError(ErrorCode::SourceInfoError, "source " + src.instance_id + " is not a master instance");
   }
-  if (dst->role != "dr") {
+  if (dst.role != "dr") {
     throw ApiError(ErrorCode::DestinationInfoError,
-                   "destination " + dst->instance_id + " is not a disaster-recovery instance");
+                   "destination " + dst.instance_id + " is not a disaster-recovery instance");
+  }
+  // Rule 7: the destination's zone.
+  if (const auto zone = store_.find_zone(dst.zone_id); zone && !zone->disaster_recovery) {
+    throw ApiError(ErrorCode::ZoneNotSupportDr, "zone " + std::to_string(dst.zone_id) + " of destination " +
+                                                    dst.instance_id + " does not support disaster recovery");
   }
 
-  const auto src_region = find_region(src->region);
   store::TaskRecord task;
-  task.region = src->region;
+  task.region = src.region;
   task.job_name = request.job_name;
   task.status = static_cast<std::int32_t>(TaskStatus::Configured);
-  task.src_instance_id = src->instance_id;
-  task.src_region_id = src_region ? src_region->id : 0;
+  task.src_instance_id = src.instance_id;
+  task.src_region_id = request.region.id;
   task.src_db_info = request.src_db_info;
   task.is_override_root = request.is_override_root;
-  task.dst_instance_id = dst->instance_id;
-  task.dst_region_id = dst_region->id;
-  task.dst_zone_id = request.dst_zone_id.value_or(0);
+  task.dst_instance_id = dst.instance_id;
+  task.dst_region_id = dst_region.id;
+  task.dst_zone_id = dst.zone_id;
   task.submit_time = clock_.now();
   task.update_time = task.submit_time;
   return store_.insert_task(task);

@@ -38,7 +38,8 @@ struct CreateTaskRequest {
   std::vector<store::DbInfoRecord> src_db_info;
   std::int32_t is_override_root = 0;
   std::string dst_instance_id;
-  std::string dst_region;  ///< dstInfo.0.region or regionId as sent
+  std::string dst_region;            ///< dstInfo.0.region or regionId as sent
+  std::string dst_region_parameter;  ///< which of the two gave it, for messages
   std::optional<std::int64_t> dst_zone_id;
 };
 
@@ -46,7 +47,8 @@ class TaskService {
  public:
   TaskService(store::Store &store, const Clock &clock) : store_(store), clock_(clock) {}
 
-  /// Checks the instances (9572, 30013, 30004, 30005) and stores the task at status 1.
+  /// Checks the instances (rules 4-7: 9572, 30013, 30004/30005 roles, 30012) and stores the
+  /// task at status 1.
   std::int64_t create_task(const CreateTaskRequest &request);
 
  private:

@@ -3,13 +3,15 @@
 #include <algorithm>
 
 #include "domain/errors.hpp"
+#include "domain/text.hpp"
 
 namespace cdbemu::http {
 namespace {
 
+using domain::quote_for_message;
+using domain::text_fault;
+
 constexpr std::string_view kOws = " \t";
-/// Most bytes of a name shown in an error detail.
-constexpr std::size_t kMaxShownBytes = 100;
 /// Most bytes of one multipart part's header block.
 constexpr std::size_t kMaxPartHeaderBytes = 16 * 1024;
 /// Most bytes in a multipart boundary (RFC 2046).
@@ -46,85 +48,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-/// Appends `byte` as `\xNN`.
-void append_hex_escape(std::string &out, unsigned char byte) {
-  constexpr std::string_view kDigits = "0123456789ABCDEF";
-  out += "\\x";
-  out += kDigits[byte >> 4];
-  out += kDigits[byte & 0xF];
-}
-
-/// Length of the valid UTF-8 sequence at text[i], or 0 with `why` naming the fault.
-std::size_t utf8_length(std::string_view text, std::size_t i, std::string_view &why) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const auto fail = [&](std::string_view fault) {
-    why = fault;
-    return std::size_t{0};
-  };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  if (lead < 0xC0) return fail("unexpected continuation byte");
-  if (lead < 0xC2) return fail("overlong encoding");
-  if (lead >= 0xF8) return fail("invalid byte");
-  if (lead >= 0xF5) return fail("code point above U+10FFFF");
-  const std::size_t length = lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-  for (std::size_t k = 1; k < length; ++k) {
-    if (i + k >= text.size() || (byte(i + k) & 0xC0) != 0x80) return fail("truncated sequence");
-  }
-  // These lead bytes also start a few sequences that only the second byte shows to be invalid.
-  const unsigned char second = byte(i + 1);
-  if ((lead == 0xE0 && second < 0xA0) || (lead == 0xF0 && second < 0x90)) {
-    return fail("overlong encoding");
-  }
-  if (lead == 0xED && second >= 0xA0) return fail("UTF-16 surrogate");
-  if (lead == 0xF4 && second >= 0x90) return fail("code point above U+10FFFF");
-  return length;
-}
-
-/// `text` in double quotes for an error detail: quotes, backslashes, control bytes and invalid
-/// UTF-8 escaped, so no raw bad byte reaches a response; long text is cut.
-std::string quote_for_message(std::string_view text) {
-  std::string out = "\"";
-  std::size_t i = 0;
-  while (i < text.size() && i < kMaxShownBytes) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::string_view why;
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-      ++i;
-    } else if (c >= 0x20 && c < 0x7F) {
-      out += static_cast<char>(c);
-      ++i;
-    } else if (const std::size_t length = c >= 0x80 ? utf8_length(text, i, why) : 0;
-               length > 0 && !(c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0)) {
-      // Valid UTF-8 other than the C1 controls U+0080..U+009F is shown as is.
-      out.append(text.substr(i, length));
-      i += length;
-    } else {
-      append_hex_escape(out, c);
-      ++i;
-    }
-  }
-  out += '"';
-  if (i < text.size()) out += "...";
-  return out;
-}
-
-/// Why `text` cannot be a name or value (a NUL byte or invalid UTF-8), or empty if it can.
-std::string text_fault(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] == '\0') return "contains a NUL byte at offset " + std::to_string(i);
-    std::string_view why;
-    const std::size_t length = utf8_length(text, i, why);
-    if (length == 0) {
-      return "is not valid UTF-8 (" + std::string(why) + " at offset " + std::to_string(i) + ")";
-    }
-    i += length;
-  }
-  return {};
 }
 
 /// Throws unless `out` has room for one more parameter.

@@ -166,7 +166,7 @@ struct Server::Impl {
       int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });
-    server.set_keep_alive_max_count(std::numeric_limits<std::size_t>::max() / 2);
+    server.set_keep_alive_max_count(1000000);  // httplib caps keep-alive at 5 requests by default
     server.set_keep_alive_timeout(config.keep_alive_timeout);
     server.set_read_timeout(config.read_timeout, 0);
     server.set_payload_max_length(config.limits.max_body_bytes);

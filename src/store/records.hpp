@@ -13,6 +13,16 @@ struct InstanceRecord {
   std::string region;  ///< long region name
   std::int64_t zone_id = 0;
   std::string role;  ///< "master" or "dr"
+  std::string engine_version = "5.7";
+  bool is_empty = true;  ///< holds no user data (a destination must)
+  std::int64_t app_id = 1250000000;
+  std::string uin = "100000000001";
+};
+
+/// A zone from the fixtures.
+struct ZoneRecord {
+  std::int64_t zone_id = 0;
+  bool disaster_recovery = true;
 };
 
 /// One database to sync and its tables (none: every table).

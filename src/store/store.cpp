@@ -90,8 +90,14 @@ void migrate(Database &db) {
 
 struct Store::Statements {
   explicit Statements(sqlite3 *db)
-      : find_instance(db, "SELECT instance_id, region, zone_id, role FROM instances WHERE instance_id = ?"),
-        insert_instance(db, "INSERT INTO instances (instance_id, region, zone_id, role) VALUES (?, ?, ?, ?)"),
+      : find_instance(db,
+                      "SELECT instance_id, region, zone_id, role, engine_version, is_empty, app_id, uin"
+                      " FROM instances WHERE instance_id = ?"),
+        insert_instance(db,
+                        "INSERT INTO instances (instance_id, region, zone_id, role, engine_version, is_empty,"
+                        " app_id, uin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+        find_zone(db, "SELECT zone_id, disaster_recovery FROM zones WHERE zone_id = ?"),
+        insert_zone(db, "INSERT INTO zones (zone_id, disaster_recovery) VALUES (?, ?)"),
         insert_task(db,
                     "INSERT INTO tasks (region, job_name, status, src_instance_id, src_region_id, src_db_info,"
                     " is_override_root, dst_instance_id, dst_region_id, dst_zone_id, submit_time, update_time)"
@@ -101,6 +107,8 @@ struct Store::Statements {
 
   Statement find_instance;
   Statement insert_instance;
+  Statement find_zone;
+  Statement insert_zone;
   Statement insert_task;
   Statement find_task;
   Statement count_tasks;
@@ -124,13 +132,25 @@ std::int64_t Store::schema_version() {
   return max.step() ? max.column_int(0) : 0;
 }
 
-void Store::replace_instances(const std::vector<InstanceRecord> &instances) {
+void Store::replace_fixtures(const std::vector<InstanceRecord> &instances, const std::vector<ZoneRecord> &zones) {
   std::lock_guard lock(mutex_);
   Transaction tx(*db_);
-  db_->exec("DELETE FROM instances");
+  db_->exec("DELETE FROM instances; DELETE FROM zones");
   for (const auto &instance : instances) {
     StatementScope insert(stmts_->insert_instance);
-    insert->bind(1, instance.instance_id).bind(2, instance.region).bind(3, instance.zone_id).bind(4, instance.role).run();
+    insert->bind(1, instance.instance_id)
+        .bind(2, instance.region)
+        .bind(3, instance.zone_id)
+        .bind(4, instance.role)
+        .bind(5, instance.engine_version)
+        .bind(6, std::int64_t{instance.is_empty})
+        .bind(7, instance.app_id)
+        .bind(8, instance.uin)
+        .run();
+  }
+  for (const auto &zone : zones) {
+    StatementScope insert(stmts_->insert_zone);
+    insert->bind(1, zone.zone_id).bind(2, std::int64_t{zone.disaster_recovery}).run();
   }
   tx.commit();
 }
@@ -140,7 +160,24 @@ std::optional<InstanceRecord> Store::find_instance(std::string_view instance_id)
   StatementScope find(stmts_->find_instance);
   find->bind(1, instance_id);
   if (!find->step()) return std::nullopt;
-  return InstanceRecord{find->column_text(0), find->column_text(1), find->column_int(2), find->column_text(3)};
+  InstanceRecord out;
+  out.instance_id = find->column_text(0);
+  out.region = find->column_text(1);
+  out.zone_id = find->column_int(2);
+  out.role = find->column_text(3);
+  out.engine_version = find->column_text(4);
+  out.is_empty = find->column_int(5) != 0;
+  out.app_id = find->column_int(6);
+  out.uin = find->column_text(7);
+  return out;
+}
+
+std::optional<ZoneRecord> Store::find_zone(std::int64_t zone_id) {
+  std::lock_guard lock(mutex_);
+  StatementScope find(stmts_->find_zone);
+  find->bind(1, zone_id);
+  if (!find->step()) return std::nullopt;
+  return ZoneRecord{find->column_int(0), find->column_int(1) != 0};
 }
 
 void Store::raise_next_job_id(std::int64_t first_job_id) {

@@ -28,10 +28,12 @@ class Store {
   /// The schema version after migrations (the highest applied NNN of schema/NNN_name.sql).
   std::int64_t schema_version();
 
-  /// Replaces every instance with `instances`, in one transaction.
-  void replace_instances(const std::vector<InstanceRecord> &instances);
+  /// Replaces every instance and zone, in one transaction.
+  void replace_fixtures(const std::vector<InstanceRecord> &instances, const std::vector<ZoneRecord> &zones);
   /// The instance with this id.
   std::optional<InstanceRecord> find_instance(std::string_view instance_id);
+  /// The zone with this id, when the fixtures list it.
+  std::optional<ZoneRecord> find_zone(std::int64_t zone_id);
 
   /// Makes the next job id at least `first_job_id`; never lowers it.
   void raise_next_job_id(std::int64_t first_job_id);

@@ -92,7 +92,7 @@ test('an unknown destination gets the 9572 envelope through the SDK', async () =
   const body = await call(task);
   assert.deepEqual(body, {
     code: 9572,
-    message: 'instance does not exist: dstInfo.0.cdbUInstanceId cdb-nothere0 does not exist',
+    message: 'instance does not exist: dstInfo.0.cdbUInstanceId "cdb-nothere0"',
     codeDesc: 'InstanceNotExists',
   });
 });

@@ -150,12 +150,3 @@ TEST_CASE("other paths and methods get JSON and never HTML") {
   CHECK(garbage.find("HTTP/1.1 200") == 0);
   CHECK(garbage.find(error(4000, "invalid parameter: malformed HTTP request")) != std::string::npos);
 }
-
-TEST_CASE("Create reports a missing jobName and unknown instances in the envelope") {
-  LiveEmulator emu;
-  CHECK(get_body(emu, without(create_request(), "jobName")) == error(9003, "parameter error: jobName is required"));
-  CHECK(get_body(emu, with(create_request(), "srcInfo.0.cdbUInstanceId", "cdb-zzzzzzzz")) ==
-        error(9572, "instance does not exist: srcInfo.0.cdbUInstanceId cdb-zzzzzzzz does not exist", "InstanceNotExists"));
-  CHECK(get_body(emu, with(create_request(), "dstInfo.0.cdbUInstanceId", "cdb-zzzzzzzz")) ==
-        error(9572, "instance does not exist: dstInfo.0.cdbUInstanceId cdb-zzzzzzzz does not exist", "InstanceNotExists"));
-}

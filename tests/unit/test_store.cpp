@@ -67,11 +67,26 @@ TEST_CASE("migrations are applied once and a newer database is refused") {
   for (const char *suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 }
 
-TEST_CASE("instances are replaced as a whole") {
+TEST_CASE("instances and zones are replaced as a whole") {
   Store store(":memory:");
-  store.replace_instances({{"cdb-a", "ap-shanghai", 200001, "dr"}, {"cdb-b", "ap-guangzhou", 100001, "master"}});
-  CHECK(store.find_instance("cdb-a")->zone_id == 200001);
-  store.replace_instances({{"cdb-b", "ap-guangzhou", 100001, "master"}});
+  InstanceRecord a{"cdb-a", "ap-shanghai", 200001, "dr"};
+  a.engine_version = "8.0";
+  a.is_empty = false;
+  a.app_id = 42;
+  a.uin = "77";
+  const InstanceRecord b{"cdb-b", "ap-guangzhou", 100001, "master"};
+  store.replace_fixtures({a, b}, {{100004, false}});
+  const auto back = store.find_instance("cdb-a");
+  REQUIRE(back);
+  CHECK(back->zone_id == 200001);
+  CHECK(back->engine_version == "8.0");
+  CHECK_FALSE(back->is_empty);
+  CHECK(back->app_id == 42);
+  CHECK(back->uin == "77");
+  CHECK(store.find_zone(100004)->disaster_recovery == false);
+  CHECK_FALSE(store.find_zone(100001));
+  store.replace_fixtures({b}, {});
   CHECK_FALSE(store.find_instance("cdb-a"));
+  CHECK_FALSE(store.find_zone(100004));
   CHECK(store.find_instance("cdb-b")->role == "master");
 }

@@ -1,0 +1,16 @@
+#pragma once
+// Text from clients as it may appear in messages and logs.
+
+#include <string>
+#include <string_view>
+
+namespace cdbemu::domain {
+
+/// `text` in double quotes for an error detail: quotes, backslashes, control bytes and invalid
+/// UTF-8 escaped as \xNN, so no raw bad byte reaches a response; cut after 100 bytes with "...".
+std::string quote_for_message(std::string_view text);
+
+/// Why `text` cannot be a parameter name or value (a NUL byte or invalid UTF-8), or "" if it can.
+std::string text_fault(std::string_view text);
+
+}  // namespace cdbemu::domain
