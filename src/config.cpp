@@ -48,8 +48,26 @@ std::optional<Config> parse_command_line(int argc, const char *const *argv, int 
   app.add_option("--max-value-bytes", cfg.limits.max_value_bytes, "Largest decoded parameter value")
       ->envname("CDB_EMU_MAX_VALUE_BYTES")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))->capture_default_str();
 
+  app.add_option("--auth", cfg.auth, "verify: check keys, signatures, timestamps and nonces; off: skip them")
+      ->envname("CDB_EMU_AUTH")->check(CLI::IsMember({"verify", "off"}))->capture_default_str();
+  app.add_option("--credential", cfg.credentials,
+                 "Accept SECRET_ID:SECRET_KEY as well (repeatable; replaces a fixture key with the same id)")
+      ->envname("CDB_EMU_CREDENTIALS")->delimiter(',')->type_name("ID:KEY");
+  app.add_option("--timestamp-window", cfg.timestamp_window,
+                 "Seconds a request's Timestamp may differ from wall time; nonces are remembered as long")
+      ->envname("CDB_EMU_TIMESTAMP_WINDOW")->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 365 * 86400))
+      ->capture_default_str();
+  app.add_option("--nonce-capacity", cfg.nonce_capacity, "Most (SecretId, Nonce) pairs remembered; oldest dropped first")
+      ->envname("CDB_EMU_NONCE_CAPACITY")->check(CLI::Range(std::size_t{1}, std::size_t{100000000}))->capture_default_str();
+  app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate: serve HTTPS (needs --tls-key)")
+      ->envname("CDB_EMU_TLS_CERT")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert")->envname("CDB_EMU_TLS_KEY")->check(CLI::ExistingFile);
+
   try {
     app.parse(argc, argv);
+    if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
+      throw CLI::ValidationError("--tls-cert and --tls-key", "must be given together");
+    }
   } catch (const CLI::ParseError &e) {
     exit_code = app.exit(e);
     return std::nullopt;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "http/params.hpp"
 
@@ -24,6 +25,12 @@ struct Config {
   int read_timeout = 5;        ///< seconds a client may take to send a request
   int shutdown_timeout = 10;   ///< seconds in-flight requests get after SIGINT/SIGTERM
   std::size_t listen_backlog = 1024;
+  std::string auth = "verify";           ///< "verify" or "off"
+  std::vector<std::string> credentials;  ///< extra SECRET_ID:SECRET_KEY pairs
+  std::int64_t timestamp_window = 7200;  ///< seconds a Timestamp may be away from wall time
+  std::size_t nonce_capacity = 100000;   ///< (SecretId, Nonce) pairs remembered at most
+  std::string tls_cert;                  ///< PEM certificate; with tls_key, serve HTTPS
+  std::string tls_key;
   http::DecodeLimits limits;
 };
 

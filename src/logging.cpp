@@ -38,12 +38,12 @@ void emit_json(Level level, nlohmann::ordered_json fields) {
 }
 
 /// Text-mode copy of untrusted text: control bytes become \xNN so a line stays one line.
-std::string printable(std::string_view text) {
+std::string printable(std::string_view text, bool escape_spaces = true) {
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f || c == ' ') {
+    if (byte < 0x20 || byte == 0x7f || (escape_spaces && c == ' ')) {
       out += fmt::format("\\x{:02x}", byte);
     } else {
       out += c;
@@ -68,7 +68,7 @@ void log(Level level, std::string_view message) {
   if (g_json) {
     emit_json(level, {{"message", message}});
   } else {
-    spdlog::log(to_spdlog(level), "{}", message);
+    spdlog::log(to_spdlog(level), "{}", printable(message, false));
   }
 }
 

@@ -12,6 +12,7 @@
 
 namespace cdbemu::domain {
 class TaskService;
+struct Credential;
 }
 
 namespace cdbemu::api {
@@ -20,7 +21,8 @@ namespace cdbemu::api {
 struct ActionContext {
   domain::TaskService &service;
   const http::ParamNode &params;
-  domain::Region region;  ///< the common Region parameter, resolved
+  domain::Region region;              ///< the common Region parameter, resolved
+  const domain::Credential *caller;  ///< the authenticated key; nullptr with --auth off
 };
 
 /// An action: returns the success envelope's `data`.

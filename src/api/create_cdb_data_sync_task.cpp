@@ -128,7 +128,7 @@ nlohmann::ordered_json create_cdb_data_sync_task(const ActionContext &ctx) {
   request.job_name = *job_name;
   parse_source(ctx.params, request);
   parse_destination(ctx.params, request);
-  return {{"jobId", ctx.service.create_task(request)}};
+  return {{"jobId", ctx.service.create_task(request, ctx.caller)}};
 }
 
 }  // namespace cdbemu::api

@@ -64,6 +64,7 @@ CommonParams check_common_params(const http::ParamNode &params) {
   }
   out.secret_id = required(params, "SecretId");
   out.signature = required(params, "Signature");
+  if (const std::string *method = value_of(params, "SignatureMethod")) out.signature_method = *method;
   if (!domain::find_region(out.region)) {
     throw ApiError(ErrorCode::InvalidParameter,
                    "parameter Region is not a known region name (use e.g. ap-guangzhou or gz)");
@@ -71,9 +72,9 @@ CommonParams check_common_params(const http::ParamNode &params) {
   return out;
 }
 
-nlohmann::ordered_json dispatch(domain::TaskService &service, const http::ParamNode &params) {
-  const CommonParams common = check_common_params(params);
-  const ActionContext ctx{service, params, *domain::find_region(common.region)};
+nlohmann::ordered_json dispatch(domain::TaskService &service, const http::ParamNode &params,
+                                const CommonParams &common, const domain::Credential *caller) {
+  const ActionContext ctx{service, params, *domain::find_region(common.region), caller};
   return find_action(common.action)(ctx);
 }
 

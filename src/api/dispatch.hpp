@@ -9,6 +9,7 @@
 
 namespace cdbemu::domain {
 class TaskService;
+struct Credential;
 }
 
 namespace cdbemu::api {
@@ -21,6 +22,7 @@ struct CommonParams {
   std::string nonce;
   std::string secret_id;
   std::string signature;
+  std::string signature_method;  ///< SignatureMethod, "" when absent
 };
 
 /// Checks Action (4000 missing, 6100 unknown), then Region, Timestamp, Nonce, SecretId and
@@ -30,7 +32,9 @@ CommonParams check_common_params(const http::ParamNode &params);
 /// The Action parameter when it is present as a value, for logging.
 std::string action_name(const http::ParamNode &params);
 
-/// Runs the request's action and returns the success envelope's `data`.
-nlohmann::ordered_json dispatch(domain::TaskService &service, const http::ParamNode &params);
+/// Runs the request's action for `caller` (nullptr with --auth off) and returns the success
+/// envelope's `data`.
+nlohmann::ordered_json dispatch(domain::TaskService &service, const http::ParamNode &params,
+                                const CommonParams &common, const domain::Credential *caller);
 
 }  // namespace cdbemu::api

@@ -24,25 +24,17 @@ std::size_t line_of(std::string_view text, std::size_t offset) {
 
 /// Parses one fixture file, remembering where each array element starts for error messages.
 class FixtureParser {
+  /// An element of a top-level array.
+  struct Place {
+    std::string_view array;
+    std::size_t index;
+  };
+
  public:
   FixtureParser(std::string_view text, std::string_view file) : text_(text), file_(file) {}
 
-  InstanceFixtures parse() {
-    json doc;
-    try {
-      doc = json::parse(text_);
-    } catch (const json::parse_error &e) {
-      throw FixtureError(std::string(file_) + ":" + std::to_string(line_of(text_, e.byte)) +
-                         ": not valid JSON (" + e.what() + ")");
-    }
-    if (!doc.is_object() || !doc.contains("instances") || !doc["instances"].is_array()) {
-      throw FixtureError(std::string(file_) + ":1: the file must be an object with an \"instances\" array");
-    }
-    for (const auto &[key, value] : doc.items()) {
-      if (key != "instances" && key != "zones" && key != "comment") {
-        throw FixtureError(std::string(file_) + ":1: unknown top-level field \"" + key + "\"");
-      }
-    }
+  InstanceFixtures parse_instances() {
+    const json doc = parse_document("instances", {"instances", "zones", "comment"});
     InstanceFixtures out;
     if (doc.contains("zones")) {
       if (!doc["zones"].is_array()) throw FixtureError(std::string(file_) + ":1: \"zones\" must be an array");
@@ -66,22 +58,95 @@ class FixtureParser {
     return out;
   }
 
+  std::vector<Credential> parse_credentials() {
+    const json doc = parse_document("credentials", {"credentials", "comment"});
+    std::vector<Credential> out;
+    std::set<std::string, std::less<>> seen;
+    for (std::size_t i = 0; i < doc["credentials"].size(); ++i) {
+      const Place at{"credentials", i};
+      Credential credential = parse_credential(doc["credentials"][i], at);
+      if (!seen.insert(credential.secret_id).second) fail(at, "secretId", "duplicate SecretId");
+      out.push_back(std::move(credential));
+    }
+    return out;
+  }
+
  private:
-  /// An element of a top-level array.
-  struct Place {
-    std::string_view array;
-    std::size_t index;
-  };
+  /// The document, which must be an object holding the array `main` and only `known` keys.
+  json parse_document(const std::string &main, std::initializer_list<std::string_view> known) {
+    json doc;
+    try {
+      doc = json::parse(text_);
+    } catch (const json::parse_error &e) {
+      throw FixtureError(std::string(file_) + ":" + std::to_string(line_of(text_, e.byte)) +
+                         ": not valid JSON (" + e.what() + ")");
+    }
+    if (!doc.is_object() || !doc.contains(main) || !doc[main].is_array()) {
+      throw FixtureError(std::string(file_) + ":1: the file must be an object with an \"" + main + "\" array");
+    }
+    for (const auto &[key, value] : doc.items()) {
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        throw FixtureError(std::string(file_) + ":1: unknown top-level field \"" + key + "\"");
+      }
+    }
+    return doc;
+  }
+
+  Credential parse_credential(const json &item, const Place &at) {
+    check_fields(item, at,
+                 {"secretId", "secretKey", "enabled", "uin", "appId", "subAccount", "allowedActions",
+                  "allowedInstances", "comment"});
+    Credential out;
+    out.secret_id = string_field(item, at, "secretId");
+    if (out.secret_id.empty()) fail(at, "secretId", "must not be empty");
+    out.secret_key = string_field(item, at, "secretKey");
+    if (out.secret_key.empty()) fail(at, "secretKey", "must not be empty");
+    if (item.contains("enabled")) out.enabled = bool_field(item, at, "enabled");
+    if (item.contains("uin")) out.uin = digits_field(item, at, "uin");
+    if (item.contains("appId")) out.app_id = positive_field(item, at, "appId", "a positive integer AppId");
+    if (item.contains("subAccount")) out.sub_account = bool_field(item, at, "subAccount");
+    for (const char *name : {"allowedActions", "allowedInstances"}) {
+      if (!item.contains(name)) continue;
+      if (!out.sub_account) fail(at, name, "only sub-account keys (\"subAccount\": true) have restrictions");
+      const json &list = item[name];
+      if (!list.is_array()) fail(at, name, "must be an array of strings");
+      std::set<std::string, std::less<>> values;
+      for (const auto &value : list) {
+        if (!value.is_string() || value.get<std::string>().empty()) fail(at, name, "must be an array of strings");
+        values.insert(value.get<std::string>());
+      }
+      (std::string_view(name) == "allowedActions" ? out.allowed_actions : out.allowed_instances) = std::move(values);
+    }
+    return out;
+  }
+
+  bool bool_field(const json &item, const Place &at, const char *name) {
+    if (!item[name].is_boolean()) fail(at, name, "must be true or false");
+    return item[name].get<bool>();
+  }
+
+  std::string digits_field(const json &item, const Place &at, const char *name) {
+    std::string value = string_field(item, at, name);
+    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
+      fail(at, name, "must be a string of digits");
+    }
+    return value;
+  }
+
+  std::int64_t positive_field(const json &item, const Place &at, const char *name, const char *what) {
+    const std::int64_t value = integer_field(item, at, name, what);
+    if (value <= 0) fail(at, name, std::string("must be ") + what);
+    return value;
+  }
+
 
   store::ZoneRecord parse_zone(const json &item, const Place &at) {
     check_fields(item, at, {"zoneId", "disasterRecovery", "comment"});
     store::ZoneRecord zone;
     zone.zone_id = integer_field(item, at, "zoneId", "an integer zone id such as 200001");
     if (!region_of_zone(zone.zone_id)) fail(at, "zoneId", "zone " + std::to_string(zone.zone_id) + " is in no known region");
-    if (!item.contains("disasterRecovery") || !item["disasterRecovery"].is_boolean()) {
-      fail(at, "disasterRecovery", "must be true or false");
-    }
-    zone.disaster_recovery = item["disasterRecovery"].get<bool>();
+    if (!item.contains("disasterRecovery")) fail(at, "disasterRecovery", "must be true or false");
+    zone.disaster_recovery = bool_field(item, at, "disasterRecovery");
     return zone;
   }
 
@@ -106,20 +171,9 @@ class FixtureParser {
       static const std::set<std::string, std::less<>> versions = {"5.5", "5.6", "5.7", "8.0"};
       if (!versions.count(out.engine_version)) fail(at, "engineVersion", "must be one of 5.5, 5.6, 5.7, 8.0");
     }
-    if (item.contains("empty")) {
-      if (!item["empty"].is_boolean()) fail(at, "empty", "must be true or false");
-      out.is_empty = item["empty"].get<bool>();
-    }
-    if (item.contains("appId")) {
-      out.app_id = integer_field(item, at, "appId", "a positive integer AppId");
-      if (out.app_id <= 0) fail(at, "appId", "must be a positive integer AppId");
-    }
-    if (item.contains("uin")) {
-      out.uin = string_field(item, at, "uin");
-      if (out.uin.empty() || out.uin.find_first_not_of("0123456789") != std::string::npos) {
-        fail(at, "uin", "must be a string of digits");
-      }
-    }
+    if (item.contains("empty")) out.is_empty = bool_field(item, at, "empty");
+    if (item.contains("appId")) out.app_id = positive_field(item, at, "appId", "a positive integer AppId");
+    if (item.contains("uin")) out.uin = digits_field(item, at, "uin");
     return out;
   }
 
@@ -198,7 +252,11 @@ class FixtureParser {
 }  // namespace
 
 InstanceFixtures parse_instances(std::string_view text, std::string_view file_name) {
-  return FixtureParser(text, file_name).parse();
+  return FixtureParser(text, file_name).parse_instances();
+}
+
+std::vector<Credential> parse_credentials(std::string_view text, std::string_view file_name) {
+  return FixtureParser(text, file_name).parse_credentials();
 }
 
 std::string read_fixture(const std::string &dir, std::string_view name) {

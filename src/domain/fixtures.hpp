@@ -1,5 +1,5 @@
 #pragma once
-// The fixture files: instances.json (instances and zones). Loaded at start from --fixtures DIR or
+// The fixture files: instances.json (instances and zones) and credentials.json (API keys). Loaded at start from --fixtures DIR or
 // from the copies compiled into the binary; any fault stops the start with file, line and field.
 
 #include <stdexcept>
@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/credentials.hpp"
 #include "store/records.hpp"
 
 namespace cdbemu::domain {
@@ -25,6 +26,9 @@ struct InstanceFixtures {
 
 /// Parses and checks an instances.json text; `file_name` only labels errors.
 InstanceFixtures parse_instances(std::string_view text, std::string_view file_name);
+
+/// Parses and checks a credentials.json text; `file_name` only labels errors.
+std::vector<Credential> parse_credentials(std::string_view text, std::string_view file_name);
 
 /// The text of fixture `name` (e.g. "instances.json"): from `dir` when it is not empty, else the
 /// copy compiled into the binary.

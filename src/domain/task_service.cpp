@@ -7,10 +7,21 @@
 namespace cdbemu::domain {
 namespace {
 
-/// Rule 4: the instance exists (9572), named by the parameter that gave it.
-store::InstanceRecord existing_instance(store::Store &store, const std::string &id, std::string_view parameter) {
+/// 4102 unless `caller` may act on the instance; the message names the operation and resource.
+void check_access(const Credential *caller, std::string_view action, std::string_view region,
+                  const std::string &instance_id) {
+  if (!caller || caller->may_access(instance_id)) return;
+  throw ApiError(ErrorCode::ResourceNotAllowed, "operation cdb:" + std::string(action) + ", resource qcs::cdb:" +
+                                                    std::string(region) + ":uin/" + caller->uin + ":instanceId/" +
+                                                    shown_id(instance_id));
+}
+
+/// Rule 4: the instance exists for the caller's account (9572), named by the parameter that gave it.
+store::InstanceRecord existing_instance(store::Store &store, const Credential *caller, const std::string &id,
+                                        std::string_view parameter) {
   auto instance = store.find_instance(id);
-  if (!instance) {
+  // Another account's instance does not exist for this caller.
+  if (!instance || (caller && instance->uin != caller->uin)) {
     throw ApiError(ErrorCode::InstanceNotExists, std::string(parameter) + " " + quote_for_message(id));
   }
   return *instance;
@@ -44,9 +55,15 @@ Region check_regions(const CreateTaskRequest &request, const store::InstanceReco
 
 }  // namespace
 
-std::int64_t TaskService::create_task(const CreateTaskRequest &request) {
-  const auto src = existing_instance(store_, request.src_instance_id, "srcInfo.0.cdbUInstanceId");
-  const auto dst = existing_instance(store_, request.dst_instance_id, "dstInfo.0.cdbUInstanceId");
+std::int64_t TaskService::create_task(const CreateTaskRequest &request, const Credential *caller) {
+  // 4102 comes before anything that touches an instance.
+  constexpr std::string_view kAction = "CreateCdbDataSyncTask";
+  check_access(caller, kAction, request.region.long_name, request.src_instance_id);
+  const auto dst_named_region = parse_region(request.dst_region);
+  check_access(caller, kAction, dst_named_region ? dst_named_region->long_name : request.region.long_name,
+               request.dst_instance_id);
+  const auto src = existing_instance(store_, caller, request.src_instance_id, "srcInfo.0.cdbUInstanceId");
+  const auto dst = existing_instance(store_, caller, request.dst_instance_id, "dstInfo.0.cdbUInstanceId");
   const Region dst_region = check_regions(request, src, dst);
 
   // Rule 6: the roles.

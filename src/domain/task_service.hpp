@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "domain/clock.hpp"
+#include "domain/credentials.hpp"
 #include "domain/regions.hpp"
 #include "store/records.hpp"
 
@@ -47,9 +48,9 @@ class TaskService {
  public:
   TaskService(store::Store &store, const Clock &clock) : store_(store), clock_(clock) {}
 
-  /// Checks the instances (rules 4-7: 9572, 30013, 30004/30005 roles, 30012) and stores the
-  /// task at status 1.
-  std::int64_t create_task(const CreateTaskRequest &request);
+  /// Checks the caller's access (4102) and the instances (rules 4-7: 9572, 30013, 30004/30005
+  /// roles, 30012) and stores the task at status 1. `caller` is nullptr with --auth off.
+  std::int64_t create_task(const CreateTaskRequest &request, const Credential *caller);
 
  private:
   store::Store &store_;

@@ -87,4 +87,11 @@ std::string text_fault(std::string_view text) {
   return {};
 }
 
+std::string shown_id(std::string_view text) {
+  const bool plain = !text.empty() && text.size() <= kMaxShownBytes &&
+                     text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+                         std::string_view::npos;
+  return plain ? std::string(text) : quote_for_message(text);
+}
+
 }  // namespace cdbemu::domain

@@ -10,6 +10,10 @@ namespace cdbemu::domain {
 /// UTF-8 escaped as \xNN, so no raw bad byte reaches a response; cut after 100 bytes with "...".
 std::string quote_for_message(std::string_view text);
 
+/// An identifier as it appears inside a larger token (a resource name): as is when it is made of
+/// letters, digits, `-`, `_` and `.` only (at most 100 bytes), else quote_for_message(text).
+std::string shown_id(std::string_view text);
+
 /// Why `text` cannot be a parameter name or value (a NUL byte or invalid UTF-8), or "" if it can.
 std::string text_fault(std::string_view text);
 

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "api/dispatch.hpp"
+#include "http/auth.hpp"
 #include "domain/errors.hpp"
 #include "http/params.hpp"
 #include "http/render.hpp"
@@ -27,6 +28,8 @@ using domain::ErrorCode;
 
 constexpr const char *kApiPath = "/v2/index.php";
 constexpr const char *kRequestIdHeader = "X-Emulator-Request-Id";
+constexpr const char *kStringToSignHeader = "X-Emulator-String-To-Sign";
+constexpr std::size_t kStringToSignHeaderLimit = 4096;
 // httplib parses multipart bodies itself when it sees their Content-Type (and refuses more than
 // 1,024 parts); the pre-routing step moves the header here so our own decoder gets the bytes.
 constexpr const char *kMovedContentType = "X-Emulator-Internal-Content-Type";
@@ -39,12 +42,31 @@ struct RequestState {
 };
 thread_local RequestState t_request;
 
-/// httplib's server with a real listen backlog.
-class TunedServer : public httplib::Server {
+/// Access to the listening socket, which httplib keeps protected.
+class Backlog {
  public:
+  virtual ~Backlog() = default;
   /// Re-listens the bound socket with `backlog` (Linux applies the new value).
-  bool set_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+  virtual bool set_backlog(int backlog) = 0;
 };
+
+/// httplib's server (plain or TLS) with a real listen backlog.
+template <class Base>
+class TunedServer : public Base, public Backlog {
+ public:
+  using Base::Base;
+  bool set_backlog(int backlog) override { return ::listen(this->svr_sock_, backlog) == 0; }
+};
+
+/// The HTTP server, or the HTTPS one when a certificate and key are configured.
+std::unique_ptr<httplib::Server> make_server(const Config &config) {
+  if (config.tls_cert.empty()) return std::make_unique<TunedServer<httplib::Server>>();
+  auto server = std::make_unique<TunedServer<httplib::SSLServer>>(config.tls_cert.c_str(), config.tls_key.c_str());
+  if (!server->is_valid()) {
+    throw std::runtime_error("cannot use the TLS certificate " + config.tls_cert + " with the key " + config.tls_key);
+  }
+  return server;
+}
 
 std::string_view query_of(std::string_view target) {
   const std::size_t q = target.find('?');
@@ -74,7 +96,8 @@ std::string library_error_detail(const httplib::Request &req, int status, const 
 }  // namespace
 
 struct Server::Impl {
-  Impl(const Config &cfg, domain::TaskService &svc) : config(cfg), service(svc) {
+  Impl(const Config &cfg, domain::TaskService &svc, const Authenticator &authenticator)
+      : config(cfg), service(svc), auth(authenticator), owner(make_server(cfg)), server(*owner) {
     std::random_device seed;
     id_prefix = (static_cast<std::uint64_t>(seed()) << 32 | seed()) & 0xffffffffffULL;
     configure();
@@ -82,7 +105,9 @@ struct Server::Impl {
 
   const Config &config;
   domain::TaskService &service;
-  TunedServer server;
+  const Authenticator &auth;
+  std::unique_ptr<httplib::Server> owner;
+  httplib::Server &server;
   std::atomic<std::uint64_t> next_request{1};
   std::uint64_t id_prefix = 0;
   std::atomic<bool> stop_requested{false};
@@ -107,10 +132,28 @@ struct Server::Impl {
     if (body) decode_body(req, *body, raw);
     const ParamNode params = ParamNode::build(raw, config.limits);
     t_request.action = api::action_name(params);
-    const nlohmann::ordered_json data = api::dispatch(service, params);
+    const api::CommonParams common = api::check_common_params(params);
+    const domain::Credential *caller = authenticate(req, res, raw, common);
+    const nlohmann::ordered_json data = api::dispatch(service, params, common, caller);
     res.status = 200;
     res.set_content(success_body(data, config.string_code), "application/json");
     finish_request(req, 0);
+  }
+
+  /// The caller's key; on a bad signature, tells the developer what was signed (never in the body).
+  const domain::Credential *authenticate(const httplib::Request &req, httplib::Response &res, const RawParams &raw,
+                                         const api::CommonParams &common) {
+    std::string expected;
+    try {
+      return auth.authenticate({req.method, req.get_header_value("Host"), req.path, raw, common}, expected);
+    } catch (const ApiError &) {
+      if (!expected.empty()) {
+        res.set_header(kStringToSignHeader, header_safe(expected, kStringToSignHeaderLimit));
+        logging::log(logging::Level::Info, "request " + t_request.id + ": signature mismatch; the emulator signed \"" +
+                                               expected + "\" (or the same with host cdb.api.qcloud.com)");
+      }
+      throw;
+    }
   }
 
   void decode_body(const httplib::Request &req, const std::string &body, RawParams &raw) {
@@ -239,8 +282,8 @@ struct Server::Impl {
   }
 };
 
-Server::Server(const Config &config, domain::TaskService &service)
-    : impl_(std::make_unique<Impl>(config, service)) {}
+Server::Server(const Config &config, domain::TaskService &service, const Authenticator &auth)
+    : impl_(std::make_unique<Impl>(config, service, auth)) {}
 
 Server::~Server() = default;
 
@@ -271,7 +314,7 @@ int Server::bind() {
     }
     throw std::runtime_error("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + reason);
   }
-  impl_->server.set_backlog(static_cast<int>(cfg.listen_backlog));
+  dynamic_cast<Backlog &>(impl_->server).set_backlog(static_cast<int>(cfg.listen_backlog));
   return port;
 }
 

@@ -12,9 +12,12 @@ class TaskService;
 
 namespace cdbemu::http {
 
+class Authenticator;
+
 class Server {
  public:
-  Server(const Config &config, domain::TaskService &service);
+  /// Serves HTTPS when config.tls_cert and config.tls_key are set.
+  Server(const Config &config, domain::TaskService &service, const Authenticator &auth);
   ~Server();
   Server(const Server &) = delete;
   Server &operator=(const Server &) = delete;

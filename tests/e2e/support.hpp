@@ -26,8 +26,17 @@ std::string encode_query(const Params &params);
 /// Percent-encodes one component.
 std::string percent_encode(std::string_view text);
 
-/// The common parameters for `action` (auth fields are placeholders until signing exists).
+/// The default development key, shipped in fixtures/credentials.json.
+inline constexpr const char *kSecretId = "AKIDEMULATORDEFAULTKEY";
+inline constexpr const char *kSecretKey = "emulator-default-secret";
+
+/// The common parameters for `action` with the default key, a fresh Nonce and the current time;
+/// Signature is a placeholder that sign() replaces.
 Params common_params(const std::string &action, const std::string &region = "gz");
+
+/// `params` with Signature (if present) replaced by a valid one for `method` and `host`, signed
+/// with `key` (the default key when empty) the way the Node SDK signs.
+Params sign(Params params, const std::string &method, const std::string &host, const std::string &key = "");
 
 /// The seed page's CreateCdbDataSyncTask parameters (without the common ones).
 Params seed_create_params();
@@ -50,10 +59,15 @@ class LiveEmulator {
   int port() const { return emulator_->port(); }
   httplib::Client client() const;
 
+  /// "127.0.0.1:PORT", the Host header httplib's client sends.
+  std::string host() const { return "127.0.0.1:" + std::to_string(port()); }
+
+  // The request helpers sign the parameters (see sign()) before sending them.
+
   /// GET /v2/index.php?<params>; returns the parsed body.
   nlohmann::json get(const Params &params) const;
   /// GET /v2/index.php?<params>; returns the body's bytes (HTTP status must be 200).
-  std::string get_text(const Params &params) const;
+  std::string get_text(const Params &params, bool signed_request = true) const;
   /// POST urlencoded.
   nlohmann::json post_form(const Params &params) const;
   /// POST multipart/form-data.

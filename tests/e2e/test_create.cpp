@@ -29,7 +29,9 @@ void remove_db(const std::string &db) {
 }  // namespace
 
 TEST_CASE("the seed request verbatim creates task 1 with the exact envelope") {
-  LiveEmulator emu;
+  Config cfg = LiveEmulator::default_config();
+  cfg.auth = "off";  // the seed's request carries placeholder credentials and an old Timestamp
+  LiveEmulator emu(cfg);
   auto cli = emu.client();
   const std::string target =
       "/v2/index.php?Action=CreateCdbDataSyncTask&Region=gz&Timestamp=1700000000&Nonce=1&SecretId=x&Signature=x"
@@ -100,6 +102,9 @@ TEST_CASE("a 2000-table task by POST keeps every table in order") {
     params.push_back({"dstInfo.0.cdbUInstanceId", "cdb-d2sagyed"});
     params.push_back({"dstInfo.0.region", "ap-shanghai"});
     CHECK(emu.post_form(params).dump() == R"({"code":0,"codeDesc":"Success","data":{"jobId":1},"message":""})");
+    for (auto &[name, value] : params) {
+      if (name == "Nonce") value = next_nonce();
+    }
     CHECK(emu.post_multipart(params)["data"]["jobId"] == 2);
   }
   store::Store store(db);
@@ -145,7 +150,7 @@ TEST_CASE("string-code sends the success code as a string") {
   cfg.string_code = true;
   LiveEmulator emu(cfg);
   auto cli = emu.client();
-  auto res = cli.Get("/v2/index.php?" + encode_query(create_request()));
+  auto res = cli.Get("/v2/index.php?" + encode_query(sign(create_request(), "GET", emu.host())));
   REQUIRE(res);
   CHECK(res->body == R"({"code":"0","message":"","codeDesc":"Success","data":{"jobId":1}})");
 }
@@ -153,9 +158,11 @@ TEST_CASE("string-code sends the success code as a string") {
 TEST_CASE("a POST merges its query string with its body") {
   LiveEmulator emu;
   auto cli = emu.client();
-  Params common = common_params("CreateCdbDataSyncTask");
-  auto res = cli.Post("/v2/index.php?" + encode_query(common), encode_query(seed_create_params()),
-                      "application/x-www-form-urlencoded");
+  // Signed over all parameters; the common ones travel in the query string, the rest in the body.
+  const Params all = sign(create_request(), "POST", emu.host());
+  const Params query(all.begin(), all.begin() + 6);
+  const Params body(all.begin() + 6, all.end());
+  auto res = cli.Post("/v2/index.php?" + encode_query(query), encode_query(body), "application/x-www-form-urlencoded");
   REQUIRE(res);
   CHECK(res->body == R"({"code":0,"message":"","codeDesc":"Success","data":{"jobId":1}})");
 }
@@ -163,7 +170,7 @@ TEST_CASE("a POST merges its query string with its body") {
 TEST_CASE("a body is judged by its content when its Content-Type lies") {
   LiveEmulator emu;
   auto cli = emu.client();
-  auto res = cli.Post("/v2/index.php", encode_query(create_request()), "application/json");
+  auto res = cli.Post("/v2/index.php", encode_query(sign(create_request(), "POST", emu.host())), "application/json");
   REQUIRE(res);
   CHECK(res->body == R"({"code":0,"message":"","codeDesc":"Success","data":{"jobId":1}})");
   auto json = cli.Post("/v2/index.php", R"({"Action":"CreateCdbDataSyncTask"})", "application/json");
@@ -174,7 +181,7 @@ TEST_CASE("a body is judged by its content when its Content-Type lies") {
 
 TEST_CASE("chunked and gzip-compressed bodies are decoded") {
   LiveEmulator emu;
-  const std::string body = encode_query(create_request());
+  const std::string body = encode_query(sign(create_request(), "POST", "x"));
   std::string chunked;
   for (std::size_t i = 0; i < body.size(); i += 100) {
     const std::string piece = body.substr(i, 100);
@@ -191,7 +198,8 @@ TEST_CASE("chunked and gzip-compressed bodies are decoded") {
 
   auto cli = emu.client();
   cli.set_compress(true);
-  auto res = cli.Post("/v2/index.php", body, "application/x-www-form-urlencoded");
+  auto res = cli.Post("/v2/index.php", encode_query(sign(create_request(), "POST", emu.host())),
+                      "application/x-www-form-urlencoded");
   REQUIRE(res);
   CHECK(res->body == R"({"code":0,"message":"","codeDesc":"Success","data":{"jobId":2}})");
 }

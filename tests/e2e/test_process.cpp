@@ -23,6 +23,8 @@ Params create_request() {
   return params;
 }
 
+std::string host_of(const ChildEmulator &child) { return "127.0.0.1:" + std::to_string(child.port()); }
+
 std::string read_file(const std::string &path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -45,7 +47,7 @@ TEST_CASE("the ready line and the ready file carry the bound port") {
                                   R"(,"pid":)" + std::to_string(child.pid()) + R"(,"db":":memory:"})");
   CHECK(read_file(ready_file) == child.ready_text() + "\n");
   httplib::Client cli("127.0.0.1", child.port());
-  auto res = cli.Get("/v2/index.php?" + encode_query(create_request()));
+  auto res = cli.Get("/v2/index.php?" + encode_query(sign(create_request(), "GET", host_of(child))));
   REQUIRE(res);
   CHECK(res->body == R"({"code":0,"message":"","codeDesc":"Success","data":{"jobId":1}})");
   CHECK(child.stop(SIGINT) == 0);
@@ -70,7 +72,7 @@ TEST_CASE("a flag beats its environment variable which beats the default") {
     ChildEmulator from_env({"--port", "0", "--db", ":memory:"});
     REQUIRE_MESSAGE(from_env.ready(), from_env.stderr_text());
     httplib::Client cli("127.0.0.1", from_env.port());
-    auto res = cli.Get("/v2/index.php?" + encode_query(create_request()));
+    auto res = cli.Get("/v2/index.php?" + encode_query(sign(create_request(), "GET", host_of(from_env))));
     REQUIRE(res);
     CHECK(res->body == R"({"code":"0","message":"","codeDesc":"Success","data":{"jobId":500}})");
   }
@@ -78,7 +80,7 @@ TEST_CASE("a flag beats its environment variable which beats the default") {
     ChildEmulator from_flag({"--port", "0", "--db", ":memory:", "--first-job-id", "700"});
     REQUIRE(from_flag.ready());
     httplib::Client cli("127.0.0.1", from_flag.port());
-    auto res = cli.Get("/v2/index.php?" + encode_query(create_request()));
+    auto res = cli.Get("/v2/index.php?" + encode_query(sign(create_request(), "GET", host_of(from_flag))));
     REQUIRE(res);
     CHECK(nlohmann::json::parse(res->body)["data"]["jobId"] == 700);
   }
@@ -110,7 +112,8 @@ TEST_CASE("SIGTERM during load finishes in-flight requests and exits 0 with ever
       httplib::Client cli("127.0.0.1", child.port());
       cli.set_keep_alive(true);
       for (int i = 0; i < 2000; ++i) {
-        auto res = cli.Post("/v2/index.php", encode_query(create_request()), "application/x-www-form-urlencoded");
+        auto res = cli.Post("/v2/index.php", encode_query(sign(create_request(), "POST", host_of(child))),
+                            "application/x-www-form-urlencoded");
         if (!res) break;
         const auto body = nlohmann::json::parse(res->body);
         if (body["code"] != 0) break;
@@ -120,7 +123,9 @@ TEST_CASE("SIGTERM during load finishes in-flight requests and exits 0 with ever
       }
     });
   }
-  while (answered < 200) std::this_thread::yield();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (answered < 200 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  REQUIRE(answered >= 200);
   CHECK(child.stop(SIGTERM) == 0);
   for (auto &t : clients) t.join();
   CHECK(child.stderr_text().find("received SIGTERM") == std::string::npos);  // warn level: info lines are off
