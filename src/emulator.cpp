@@ -47,11 +47,13 @@ struct Emulator::Impl {
         nonces(cfg.nonce_capacity, cfg.timestamp_window),
         auth(cfg.auth == "verify", load_credentials(cfg), cfg.timestamp_window, nonces),
         server(config, service, auth) {
+    // Bind first: a start that fails on a busy port must not touch a database another
+    // emulator may be serving.
+    port = server.bind();
     const std::string file = config.fixtures.empty() ? "built-in instances.json" : config.fixtures + "/instances.json";
     const auto fixtures = domain::parse_instances(domain::read_fixture(config.fixtures, "instances.json"), file);
     store.replace_fixtures(fixtures.instances, fixtures.zones);
     store.raise_next_job_id(config.first_job_id);
-    port = server.bind();
   }
 
   Config config;

@@ -32,7 +32,8 @@ std::string now_iso() {
 void emit_json(Level level, nlohmann::ordered_json fields) {
   nlohmann::ordered_json line;
   line["time"] = now_iso();
-  line["level"] = spdlog::level::to_string_view(to_spdlog(level));
+  const auto name = spdlog::level::to_string_view(to_spdlog(level));
+  line["level"] = std::string(name.data(), name.size());
   line.update(fields);
   spdlog::log(to_spdlog(level), "{}", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }

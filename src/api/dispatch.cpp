@@ -52,18 +52,19 @@ CommonParams check_common_params(const http::ParamNode &params) {
   out.action = required(params, "Action");
   if (!find_action(out.action)) throw ApiError(ErrorCode::ActionNotFound);
 
+  // Every presence first, then the formats, then the Region's value.
   out.region = required(params, "Region");
   out.timestamp = required(params, "Timestamp");
+  out.nonce = required(params, "Nonce");
+  out.secret_id = required(params, "SecretId");
+  out.signature = required(params, "Signature");
   if (!all_digits(out.timestamp, 10)) {
     throw ApiError(ErrorCode::InvalidParameter, "parameter Timestamp must be Unix seconds (1 to 10 digits)");
   }
-  out.nonce = required(params, "Nonce");
   if (!all_digits(out.nonce, 20)) {
     throw ApiError(ErrorCode::InvalidParameter,
                    "parameter Nonce must be a non-negative integer (1 to 20 digits)");
   }
-  out.secret_id = required(params, "SecretId");
-  out.signature = required(params, "Signature");
   if (const std::string *method = value_of(params, "SignatureMethod")) out.signature_method = *method;
   if (!domain::find_region(out.region)) {
     throw ApiError(ErrorCode::InvalidParameter,

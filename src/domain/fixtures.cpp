@@ -1,11 +1,13 @@
 #include "domain/fixtures.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "domain/regions.hpp"
+#include "domain/text.hpp"
 #include "store/resources.hpp"
 
 namespace cdbemu::domain {
@@ -51,7 +53,7 @@ class FixtureParser {
       const Place at{"instances", i};
       store::InstanceRecord instance = parse_instance(doc["instances"][i], at);
       if (!seen.insert(instance.instance_id).second) {
-        fail(at, "id", "duplicate instance id \"" + instance.instance_id + "\"");
+        fail(at, "id", "duplicate instance id " + quote_for_message(instance.instance_id));
       }
       out.instances.push_back(std::move(instance));
     }
@@ -86,7 +88,7 @@ class FixtureParser {
     }
     for (const auto &[key, value] : doc.items()) {
       if (std::find(known.begin(), known.end(), key) == known.end()) {
-        throw FixtureError(std::string(file_) + ":1: unknown top-level field \"" + key + "\"");
+        throw FixtureError(std::string(file_) + ":1: unknown top-level field " + quote_for_message(key));
       }
     }
     return doc;
@@ -157,7 +159,7 @@ class FixtureParser {
     if (out.instance_id.empty()) fail(at, "id", "must not be empty");
     const std::string region_name = string_field(item, at, "region");
     const auto region = find_region(region_name);
-    if (!region) fail(at, "region", "unknown region \"" + region_name + "\"");
+    if (!region) fail(at, "region", "unknown region " + quote_for_message(region_name));
     out.region = std::string(region->long_name);
     out.zone_id = integer_field(item, at, "zoneId", "an integer zone id such as 200001");
     const auto zone_region = region_of_zone(out.zone_id);
@@ -180,7 +182,7 @@ class FixtureParser {
   void check_fields(const json &item, const Place &at, std::initializer_list<std::string_view> known) {
     if (!item.is_object()) fail(at, "", "must be an object");
     for (const auto &[key, value] : item.items()) {
-      if (std::find(known.begin(), known.end(), key) == known.end()) fail(at, key, "unknown field");
+      if (std::find(known.begin(), known.end(), key) == known.end()) fail(at, shown_id(key), "unknown field");
     }
   }
 
@@ -267,6 +269,8 @@ std::string read_fixture(const std::string &dir, std::string_view name) {
     throw FixtureError("no built-in fixture named " + std::string(name));
   }
   const std::string path = dir + "/" + std::string(name);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw FixtureError(path + ": cannot be read (not a regular file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FixtureError(path + ": cannot be read");
   std::ostringstream text;

@@ -65,14 +65,13 @@ void check_name(std::string_view name) {
   }
 }
 
-/// Throws if `value` is too long or, unless it is raw file content, not UTF-8 without NUL.
-void check_value(std::string_view name, std::string_view value, bool raw_bytes,
-                 const DecodeLimits &limits) {
+/// Throws if `value` is too long or not UTF-8 without NUL. File parts too: no API 2.0
+/// parameter is binary, and every value may be stored and echoed as JSON text.
+void check_value(std::string_view name, std::string_view value, const DecodeLimits &limits) {
   if (value.size() > limits.max_value_bytes) {
     invalid("parameter " + quote_for_message(name) + ": value is " + std::to_string(value.size()) +
             " bytes, above the limit of " + std::to_string(limits.max_value_bytes));
   }
-  if (raw_bytes) return;
   if (const std::string fault = text_fault(value); !fault.empty()) {
     invalid("parameter " + quote_for_message(name) + ": value " + fault);
   }
@@ -295,11 +294,15 @@ class TreeBuilder {
 };
 
 void TreeBuilder::add(const RawParam &param) {
-  const std::string path = canonical_name(param.name);
+  std::string path = canonical_name(param.name);
+  // A name with an empty segment (jQuery's `_` cache-buster, `__utm`, `name_`) is no dotted path:
+  // it stays one opaque top-level name, as PHP and the SDKs keep such names.
+  const bool opaque = path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos;
+  if (opaque) path = param.name;
   const auto fail = [&](const std::string &what) {
     invalid("parameter " + quote_for_message(param.name) + ": " + what);
   };
-  const std::size_t depth = static_cast<std::size_t>(std::ranges::count(path, '.')) + 1;
+  const std::size_t depth = opaque ? 1 : static_cast<std::size_t>(std::ranges::count(path, '.')) + 1;
   if (depth > limits_.max_depth) {
     fail(std::to_string(depth) + " segments, above the limit of " +
          std::to_string(limits_.max_depth));
@@ -307,14 +310,13 @@ void TreeBuilder::add(const RawParam &param) {
   Node *node = &root_;
   std::size_t start = 0;
   for (;;) {
-    const std::size_t dot = std::min(path.find('.', start), path.size());
+    const std::size_t dot = opaque ? path.size() : std::min(path.find('.', start), path.size());
     const std::string_view segment = std::string_view(path).substr(start, dot - start);
     const auto parent = [&] { return quote_for_message(std::string_view(path).substr(0, start - 1)); };
-    if (segment.empty()) invalid("empty segment in parameter name " + quote_for_message(param.name));
-    const bool is_index = std::ranges::all_of(segment, [](char c) { return c >= '0' && c <= '9'; });
+    const bool is_index = !opaque && std::ranges::all_of(segment, [](char c) { return c >= '0' && c <= '9'; });
     const char first = segment.front();
-    if ((is_index && segment.size() > 1 && first == '0') ||
-        (!is_index && ((first >= '0' && first <= '9') || first == '+' || first == '-'))) {
+    if (!opaque && ((is_index && segment.size() > 1 && first == '0') ||
+                    (!is_index && ((first >= '0' && first <= '9') || first == '+' || first == '-')))) {
       fail("index " + quote_for_message(segment) + " is not a canonical non-negative integer");
     }
     if (node->kind == ParamNode::Kind::Value) {
@@ -391,7 +393,7 @@ void decode_urlencoded(std::string_view text, const DecodeLimits &limits, RawPar
         bad != std::string_view::npos) {
       invalid("parameter " + quote_for_message(param.name) + ": value has an " + bad_escape(raw_value, bad));
     }
-    check_value(param.name, param.value, false, limits);
+    check_value(param.name, param.value, limits);
     out.push_back(std::move(param));
   }
 }
@@ -432,7 +434,7 @@ void decode_multipart(std::string_view body, std::string_view boundary, const De
     if (value_end > head.value_start && body[value_end - 1] == '\r') --value_end;
     const std::string_view value = body.substr(head.value_start, value_end - head.value_start);
     check_name(head.name);
-    check_value(head.name, value, head.from_file, limits);
+    check_value(head.name, value, limits);
     out.push_back(RawParam{std::move(head.name), std::string(value), head.from_file});
   }
 }

@@ -6,16 +6,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <random>
+#include <set>
 
 #include "api/dispatch.hpp"
-#include "http/auth.hpp"
 #include "domain/errors.hpp"
+#include "http/auth.hpp"
+#include "http/connection.hpp"
 #include "http/params.hpp"
 #include "http/render.hpp"
 #include "logging.hpp"
@@ -33,6 +37,9 @@ constexpr std::size_t kStringToSignHeaderLimit = 4096;
 // httplib parses multipart bodies itself when it sees their Content-Type (and refuses more than
 // 1,024 parts); the pre-routing step moves the header here so our own decoder gets the bytes.
 constexpr const char *kMovedContentType = "X-Emulator-Internal-Content-Type";
+// A body over the limit is still read (and dropped) up to this many more bytes, so the connection
+// stays usable for the client's next request; beyond it the connection is ended.
+constexpr std::size_t kDrainLimit = 64 * 1024 * 1024;
 
 /// What the logger needs about the request being served on this thread.
 struct RequestState {
@@ -76,6 +83,20 @@ std::string_view query_of(std::string_view target) {
   return hash == std::string_view::npos ? query : query.substr(0, hash);
 }
 
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+bool is_chunked(const httplib::Request &req) {
+  return lowercase(req.get_header_value("Transfer-Encoding")).find("chunked") != std::string::npos;
+}
+
+/// Whether the request announces a body (which must then be read or the connection ended).
+bool announces_body(const httplib::Request &req) {
+  return is_chunked(req) || (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+}
+
 /// Why httplib refused a request on its own, as our 4000 message.
 std::string library_error_detail(const httplib::Request &req, int status, const DecodeLimits &limits) {
   switch (status) {
@@ -85,12 +106,17 @@ std::string library_error_detail(const httplib::Request &req, int status, const 
       return "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes (--max-body-bytes)";
     case 415:
       return "unsupported Content-Encoding " + req.get_header_value("Content-Encoding");
-    case 404:
-    case 405:
-      return "method " + req.method + " is not supported; use GET or POST";
     default:
       return "malformed HTTP request";
   }
+}
+
+ApiError method_not_supported(const httplib::Request &req) {
+  return ApiError(ErrorCode::InvalidParameter, "method " + req.method + " is not supported; use GET or POST");
+}
+
+ApiError no_endpoint(const httplib::Request &) {
+  return ApiError(ErrorCode::InvalidParameter, "no endpoint at this path; the API is served at /v2/index.php");
 }
 
 }  // namespace
@@ -99,7 +125,7 @@ struct Server::Impl {
   Impl(const Config &cfg, domain::TaskService &svc, const Authenticator &authenticator)
       : config(cfg), service(svc), auth(authenticator), owner(make_server(cfg)), server(*owner) {
     std::random_device seed;
-    id_prefix = (static_cast<std::uint64_t>(seed()) << 32 | seed()) & 0xffffffffffULL;
+    id_prefix = seed();
     configure();
   }
 
@@ -108,21 +134,42 @@ struct Server::Impl {
   const Authenticator &auth;
   std::unique_ptr<httplib::Server> owner;
   httplib::Server &server;
-  std::atomic<std::uint64_t> next_request{1};
-  std::uint64_t id_prefix = 0;
+  std::atomic<std::uint32_t> next_request{1};
+  std::uint32_t id_prefix = 0;
   std::atomic<bool> stop_requested{false};
+  int port = 0;
 
-  void begin_request(httplib::Response &res) {
-    t_request.id = fmt::format("{:010x}{:06x}", id_prefix, next_request.fetch_add(1) & 0xffffff);
+  std::mutex busy_mutex;
+  std::set<Peer> busy;  ///< connections with a request in progress (spared at shutdown)
+
+  void begin_request(const httplib::Request &req, httplib::Response &res) {
+    {
+      std::lock_guard lock(busy_mutex);
+      busy.insert(peer_of(req));
+    }
+    t_request.id = fmt::format("{:08x}{:08x}", id_prefix, next_request.fetch_add(1));
     t_request.action.clear();
     t_request.start = std::chrono::steady_clock::now();
     res.set_header(kRequestIdHeader, t_request.id);
   }
 
   void finish_request(const httplib::Request &req, int code) {
+    {
+      std::lock_guard lock(busy_mutex);
+      busy.erase(peer_of(req));
+    }
     const auto elapsed = std::chrono::steady_clock::now() - t_request.start;
     logging::log_request({t_request.id, req.method, req.path, t_request.action, code,
                           std::chrono::duration<double, std::milli>(elapsed).count()});
+  }
+
+  /// Answers without routing: `error` as the envelope with HTTP `status`. A body the request
+  /// announced is left unread, so the connection ends after the answer.
+  void answer_early(const httplib::Request &req, httplib::Response &res, const ApiError &error, int status) {
+    begin_request(req, res);
+    render_error(error, res, status);
+    if (announces_body(req)) end_after_response(req);
+    finish_request(req, error.code());
   }
 
   /// Decodes, dispatches and renders one API request; errors are thrown to the exception handler.
@@ -173,31 +220,60 @@ struct Server::Impl {
     }
   }
 
-  /// Reads a POST body through our own receiver so the limit applies to decoded bytes.
-  std::string read_body(const httplib::Request &req, httplib::Response &res, const httplib::ContentReader &reader) {
+  /// Reads a request body through our own receiver so the limit applies to decoded bytes. With
+  /// `keep` false the body is only drained, to keep the connection in step with its requests.
+  std::string read_body(const httplib::Request &req, httplib::Response &res, const httplib::ContentReader &reader,
+                        bool keep = true) {
     std::string body;
-    const bool has_body = req.has_header("Content-Length") ||
-                          req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
-    if (!has_body) return body;  // a POST without a body; reading would wait for the client to close
-    bool too_large = false;
-    const bool ok = reader([&](const char *data, std::size_t size) {
-      if (body.size() + size > config.limits.max_body_bytes) {
-        too_large = true;
-        return false;
+    const std::size_t limit = keep ? config.limits.max_body_bytes : 0;
+    if (!is_chunked(req)) {
+      if (!req.has_header("Content-Length")) return body;  // reading would wait for the client to close
+      const std::string declared = req.get_header_value("Content-Length");
+      if (declared.empty() || declared.size() > 18 || declared.find_first_not_of("0123456789") != std::string::npos) {
+        end_after_response(req);
+        throw ApiError(ErrorCode::InvalidParameter, "malformed Content-Length header");
       }
-      body.append(data, size);
-      return true;
+      if (std::stoull(declared) > limit + kDrainLimit) {
+        end_after_response(req);
+        if (keep) throw ApiError(ErrorCode::InvalidParameter, library_error_detail(req, 413, config.limits));
+        return body;
+      }
+    }
+    bool too_large = false;
+    std::size_t dropped = 0;
+    const bool ok = reader([&](const char *data, std::size_t size) {
+      if (!too_large && body.size() + size <= limit) {
+        body.append(data, size);
+        return true;
+      }
+      too_large = true;
+      dropped += size;
+      return dropped <= kDrainLimit;
     });
+    if (!ok) end_after_response(req);  // the rest of the body is still on the socket
+    if (!keep) return body;
+    if (too_large) throw ApiError(ErrorCode::InvalidParameter, library_error_detail(req, 413, config.limits));
     if (!ok) {
-      // The rest of the body is still on the socket: the client must not reuse this connection.
-      const_cast<httplib::Request &>(req).set_header("Connection", "close");
-      const int status = too_large ? 413 : res.status;
       throw ApiError(ErrorCode::InvalidParameter,
-                     status == 413 || status == 415 ? library_error_detail(req, status, config.limits)
-                                                    : "the request body could not be read (truncated body, bad "
-                                                      "chunked encoding or bad Content-Encoding data)");
+                     res.status == 415 ? library_error_detail(req, 415, config.limits)
+                                       : "the request body could not be read (truncated body, bad chunked encoding "
+                                         "or bad Content-Encoding data)");
     }
     return body;
+  }
+
+  /// Routes `method` with a body to `fail`: the body is drained, then `fail` is thrown.
+  template <class Register>
+  void refuse_with_body(Register reg, const char *pattern, ApiError (*fail)(const httplib::Request &), int status) {
+    (server.*reg)(pattern, httplib::Server::HandlerWithContentReader(
+                               [this, fail, status](const httplib::Request &req, httplib::Response &res,
+                                                    const httplib::ContentReader &reader) {
+                                 begin_request(req, res);
+                                 read_body(req, res, reader, false);
+                                 const ApiError error = fail(req);
+                                 render_error(error, res, status);
+                                 finish_request(req, error.code());
+                               }));
   }
 
   void configure() {
@@ -212,38 +288,51 @@ struct Server::Impl {
     server.set_keep_alive_max_count(1000000);  // httplib caps keep-alive at 5 requests by default
     server.set_keep_alive_timeout(config.keep_alive_timeout);
     server.set_read_timeout(config.read_timeout, 0);
-    server.set_payload_max_length(config.limits.max_body_bytes);
 
     server.set_pre_routing_handler([this](const httplib::Request &req, httplib::Response &res) {
-      if (req.method == "HEAD") {
-        begin_request(res);
-        // HEAD runs the GET handler in httplib; it must never execute an action.
-        render_error(ApiError(ErrorCode::InvalidParameter, "HEAD requests do not run actions; use GET or POST"), res);
-        finish_request(req, static_cast<int>(ErrorCode::InvalidParameter));
+      // Bytes that followed a body we could not read: never a request.
+      if (drop_if_ended(req)) return httplib::Server::HandlerResponse::Handled;
+      if (req.method == "HEAD" || req.method == "OPTIONS") {
+        // HEAD would run the GET handler in httplib: it must never execute an action.
+        answer_early(req, res, req.path == kApiPath ? method_not_supported(req) : no_endpoint(req),
+                     req.path == kApiPath ? 200 : 404);
         return httplib::Server::HandlerResponse::Handled;
       }
-      if (req.method == "POST" && req.path == kApiPath) {
-        auto &headers = const_cast<httplib::Request &>(req).headers;
-        headers.erase(kMovedContentType);
-        const auto it = headers.find("Content-Type");
-        if (it != headers.end()) {
-          std::string value = it->second;
-          headers.erase("Content-Type");
-          headers.emplace(kMovedContentType, std::move(value));
-        }
+      auto &headers = const_cast<httplib::Request &>(req).headers;
+      headers.erase(kMovedContentType);
+      const auto it = headers.find("Content-Type");
+      if (it != headers.end()) {
+        std::string value = it->second;
+        headers.erase("Content-Type");
+        headers.emplace(kMovedContentType, std::move(value));
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
 
     server.Get(kApiPath, [this](const httplib::Request &req, httplib::Response &res) {
-      begin_request(res);
+      begin_request(req, res);
+      // httplib does not read a GET's body: it would be taken for the next request.
+      if (announces_body(req)) end_after_response(req);
       serve_api(req, res, nullptr);
     });
     server.Post(kApiPath, [this](const httplib::Request &req, httplib::Response &res,
                                  const httplib::ContentReader &reader) {
-      begin_request(res);
+      begin_request(req, res);
       const std::string body = read_body(req, res, reader);
       serve_api(req, res, &body);
+    });
+    // Every other method and path: the envelope, never an HTML page; bodies are drained first.
+    using S = httplib::Server;
+    for (const auto reg : {static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Put),
+                           static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Patch),
+                           static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Delete)}) {
+      refuse_with_body(reg, kApiPath, &method_not_supported, 200);
+      refuse_with_body(reg, ".*", &no_endpoint, 404);
+    }
+    refuse_with_body(static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Post), ".*",
+                     &no_endpoint, 404);
+    server.Get(".*", [this](const httplib::Request &req, httplib::Response &res) {
+      answer_early(req, res, no_endpoint(req), 404);
     });
 
     server.set_exception_handler([this](const httplib::Request &req, httplib::Response &res, std::exception_ptr ep) {
@@ -263,19 +352,15 @@ struct Server::Impl {
       }
     });
 
-    // Refusals httplib makes on its own (bad request line, 404, 413, 414, 415) land here.
+    // Refusals httplib makes on its own (bad request line or headers, 414) land here.
     server.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request &req,
                                                                          httplib::Response &res) {
       if (res.has_header(kRequestIdHeader)) return httplib::Server::HandlerResponse::Unhandled;
-      begin_request(res);
-      const bool api_path = req.path.empty() || req.path == kApiPath;
-      if (!api_path && res.status == 404) {
-        render_error(ApiError(ErrorCode::InvalidParameter,
-                              "no endpoint at this path; the API is served at /v2/index.php"),
-                     res, 404);
-      } else {
-        render_error(ApiError(ErrorCode::InvalidParameter, library_error_detail(req, res.status, config.limits)), res);
-      }
+      if (drop_if_ended(req)) return httplib::Server::HandlerResponse::Handled;
+      begin_request(req, res);
+      render_error(ApiError(ErrorCode::InvalidParameter, library_error_detail(req, res.status, config.limits)), res);
+      // The stream is out of step with request boundaries: end the connection after answering.
+      end_after_response(req);
       finish_request(req, static_cast<int>(ErrorCode::InvalidParameter));
       return httplib::Server::HandlerResponse::Handled;
     }));
@@ -306,15 +391,18 @@ int Server::bind() {
       reason = "cannot resolve the host";
     } else {
       const int sock = socket(result->ai_family, result->ai_socktype, result->ai_protocol);
-      int yes = 1;
-      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-      if (sock >= 0 && ::bind(sock, result->ai_addr, result->ai_addrlen) != 0) reason = std::strerror(errno);
-      if (sock >= 0) ::close(sock);
+      if (sock >= 0) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+        if (::bind(sock, result->ai_addr, result->ai_addrlen) != 0) reason = std::strerror(errno);
+        ::close(sock);
+      }
       freeaddrinfo(result);
     }
     throw std::runtime_error("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + reason);
   }
   dynamic_cast<Backlog &>(impl_->server).set_backlog(static_cast<int>(cfg.listen_backlog));
+  impl_->port = port;
   return port;
 }
 
@@ -326,6 +414,11 @@ void Server::listen() {
 void Server::stop() {
   impl_->stop_requested = true;
   impl_->server.stop();
+  // Idle keep-alive connections would otherwise hold the shutdown for --keep-alive-timeout.
+  if (impl_->port > 0) {
+    std::lock_guard lock(impl_->busy_mutex);
+    end_idle_connections(impl_->port, impl_->busy);
+  }
 }
 
 bool Server::is_running() const { return impl_->server.is_running(); }

@@ -115,13 +115,17 @@ struct Store::Statements {
 };
 
 Store::Store(const std::string &path) : db_(std::make_unique<Database>(path)) {
-  db_->exec("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000");
-  if (path != ":memory:" && !path.empty()) {
-    // WAL + synchronous=NORMAL keeps every committed transaction through a process crash.
-    db_->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+  try {
+    db_->exec("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000");
+    if (path != ":memory:" && !path.empty()) {
+      // WAL + synchronous=NORMAL keeps every committed transaction through a process crash.
+      db_->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+    }
+    migrate(*db_);
+    stmts_ = std::make_unique<Statements>(db_->handle());
+  } catch (const StoreError &e) {
+    throw StoreError("database " + path + ": " + e.what());
   }
-  migrate(*db_);
-  stmts_ = std::make_unique<Statements>(db_->handle());
 }
 
 Store::~Store() = default;

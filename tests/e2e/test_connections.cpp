@@ -1,0 +1,155 @@
+// What happens to connections: bodies that cannot be read never turn into requests, idle
+// connections do not hold up a shutdown, odd framing is read correctly.
+
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "store/store.hpp"
+#include "support.hpp"
+
+using namespace cdbemu;
+using namespace cdbemu::test;
+
+namespace {
+
+Params create_request() {
+  Params params = common_params("CreateCdbDataSyncTask");
+  for (auto &p : seed_create_params()) params.push_back(p);
+  return params;
+}
+
+std::size_t count_of(const std::string &text, const std::string &needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("bytes left from a body that could not be read never run as a request") {
+  LiveEmulator emu;
+  const std::string smuggled = "GET /v2/index.php?" + encode_query(sign(create_request(), "GET", "x")) +
+                               " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  for (const std::string &headers : {std::string("Content-Encoding: gzip\r\n"), std::string("")}) {
+    // Not gzip data, or a Content-Length that is not a number.
+    const std::string body = std::string(4010, 'z') + smuggled;
+    const std::string length = headers.empty() ? "abc" : std::to_string(body.size());
+    const std::string reply = raw_exchange(emu.port(), "POST /v2/index.php HTTP/1.1\r\nHost: x\r\n" + headers +
+                                                           "Content-Length: " + length + "\r\n\r\n" + body);
+    CAPTURE(reply);
+    CHECK(count_of(reply, "HTTP/1.1 ") == 1);
+    CHECK(reply.find(R"("code":4000)") != std::string::npos);
+    CHECK(reply.find(R"("code":0)") == std::string::npos);
+  }
+  // A GET's body is not read by httplib either.
+  const std::string get = "GET /v2/index.php?Action=X HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                          std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled;
+  const std::string reply = raw_exchange(emu.port(), get);
+  CHECK(count_of(reply, "HTTP/1.1 ") == 1);
+  CHECK(reply.find(R"("code":0)") == std::string::npos);
+  CHECK(emu.get(create_request())["data"]["jobId"] == 1);  // nothing was created before
+}
+
+TEST_CASE("chunked framing is recognised whatever its case and a bad Content-Length is refused") {
+  LiveEmulator emu;
+  const std::string body = encode_query(sign(create_request(), "POST", "x"));
+  char size[16];
+  std::snprintf(size, sizeof(size), "%zx", body.size());
+  const std::string reply = raw_exchange(emu.port(), "POST /v2/index.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                                     "Transfer-Encoding: Chunked\r\n\r\n" +
+                                                         std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
+  CHECK(reply.find(R"({"code":0,"message":"","codeDesc":"Success","data":{"jobId":1}})") != std::string::npos);
+  const std::string negative = raw_exchange(emu.port(), "POST /v2/index.php HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n");
+  CHECK(negative.find(R"({"code":4000,"message":"invalid parameter: malformed Content-Length header","codeDesc":"InvalidParameter"})") !=
+        std::string::npos);
+}
+
+TEST_CASE("other methods and paths answer at once and drain their bodies") {
+  LiveEmulator emu;
+  auto cli = emu.client();
+  cli.set_keep_alive(true);
+  auto put = cli.Put("/v2/index.php");  // no body, no Content-Length
+  REQUIRE(put);
+  CHECK(put->body == R"({"code":4000,"message":"invalid parameter: method PUT is not supported; use GET or POST","codeDesc":"InvalidParameter"})");
+  auto big = cli.Post("/nope", std::string(9000, 'a'), "application/x-www-form-urlencoded");
+  REQUIRE(big);
+  CHECK(big->status == 404);
+  CHECK(big->body == R"({"code":4000,"message":"invalid parameter: no endpoint at this path; the API is served at /v2/index.php","codeDesc":"InvalidParameter"})");
+  auto del = cli.Delete("/v2/index.php", std::string(9000, 'a'), "multipart/form-data; boundary=x");
+  REQUIRE(del);
+  CHECK(del->body == R"({"code":4000,"message":"invalid parameter: method DELETE is not supported; use GET or POST","codeDesc":"InvalidParameter"})");
+  auto head = cli.Head("/nope");
+  REQUIRE(head);
+  CHECK(head->status == 404);
+  // The same keep-alive connection still carries a real request.
+  CHECK(emu.get(create_request())["code"] == 0);
+  auto after = cli.Get("/v2/index.php?" + encode_query(sign(create_request(), "GET", emu.host())));
+  REQUIRE(after);
+  CHECK(after->body == R"({"code":0,"message":"","codeDesc":"Success","data":{"jobId":2}})");
+}
+
+TEST_CASE("names with a stray underscore are tolerated extras") {
+  LiveEmulator emu;
+  Params params = create_request();
+  params.push_back({"_", "1700000000"});  // jQuery's cache-buster
+  params.push_back({"__utm", "x"});
+  CHECK(emu.get(params)["code"] == 0);
+}
+
+TEST_CASE("idle keep-alive connections do not hold up a shutdown") {
+  ChildEmulator child({"--port", "0", "--db", ":memory:", "--keep-alive-timeout", "60", "--shutdown-timeout", "30"});
+  REQUIRE_MESSAGE(child.ready(), child.stderr_text());
+  httplib::Client cli("127.0.0.1", child.port());
+  cli.set_keep_alive(true);
+  auto res = cli.Get("/v2/index.php?" + encode_query(sign(create_request(), "GET", "127.0.0.1:" + std::to_string(child.port()))));
+  REQUIRE(res);
+  CHECK(nlohmann::json::parse(res->body)["code"] == 0);
+  // Waiting out the idle connection would take 60 s and hit the 30 s shutdown timeout (exit 1).
+  CHECK(child.stop(SIGTERM, std::chrono::seconds(40)) == 0);
+}
+
+TEST_CASE("a start that fails on a busy port leaves the running emulator's database alone") {
+  const std::string db = temp_path(".db");
+  Config cfg = LiveEmulator::default_config();
+  cfg.db = db;
+  LiveEmulator first(cfg);
+  const std::string dir = temp_path("-fixtures");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/instances.json")
+      << R"({"instances": [{"id": "cdb-lonely01", "region": "gz", "zoneId": 100001, "role": "master"}]})";
+  ChildEmulator second({"--port", std::to_string(first.port()), "--db", db, "--fixtures", dir, "--first-job-id", "900"});
+  CHECK(second.wait_exit(std::chrono::seconds(10)) == 2);
+  CHECK(first.get(create_request())["data"]["jobId"] == 1);
+  std::filesystem::remove_all(dir);
+  for (const char *suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+}
+
+TEST_CASE("json logs are one JSON object per line with a string level") {
+  ChildEmulator child({"--port", "0", "--db", ":memory:", "--log-format", "json"});
+  REQUIRE_MESSAGE(child.ready(), child.stderr_text());
+  httplib::Client cli("127.0.0.1", child.port());
+  auto res = cli.Get("/v2/index.php?Action=Nope");
+  REQUIRE(res);
+  CHECK(child.stop(SIGTERM) == 0);
+  std::istringstream lines(child.stderr_text());
+  std::string line;
+  int requests = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("--", 0) == 0 || line.empty()) continue;
+    CAPTURE(line);
+    const auto json = nlohmann::json::parse(line);
+    CHECK(json["level"].is_string());
+    if (json.value("event", "") == "request") {
+      ++requests;
+      CHECK(json["level"] == "info");
+      CHECK(json["action"] == "Nope");
+      CHECK(json["code"] == 6100);
+      CHECK(json["requestId"] == res->get_header_value("X-Emulator-Request-Id"));
+    }
+  }
+  CHECK(requests == 1);
+}
