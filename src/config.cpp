@@ -63,6 +63,16 @@ std::optional<Config> parse_command_line(int argc, const char *const *argv, int 
       ->envname("CDB_EMU_TLS_CERT")->check(CLI::ExistingFile);
   app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert")->envname("CDB_EMU_TLS_KEY")->check(CLI::ExistingFile);
 
+  CLI::App *sign = app.add_subcommand("sign", "Sign a hand-made request like the SDKs do and print it with a curl line");
+  sign->add_option("--url", cfg.sign.url, "http://HOST:PORT/v2/index.php?Action=...&Region=...&... (unsigned)")->required();
+  sign->add_option("--method", cfg.sign.method, "GET or POST")->check(CLI::IsMember({"GET", "POST"}))->capture_default_str();
+  sign->add_option("--secret-id", cfg.sign.secret_id, "SecretId")->capture_default_str();
+  sign->add_option("--secret-key", cfg.sign.secret_key, "SecretKey")->capture_default_str();
+  sign->add_option("--signature-method", cfg.sign.signature_method, "HmacSHA1 or HmacSHA256 (default: as in the URL, else SHA-1)")
+      ->check(CLI::IsMember({"HmacSHA1", "HmacSHA256"}));
+  sign->add_option("--sign-host", cfg.sign.sign_host, "Host to sign for (default: the URL's host:port)");
+  sign->callback([&cfg] { cfg.sign_command = true; });
+
   try {
     app.parse(argc, argv);
     if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {

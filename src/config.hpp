@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "http/params.hpp"
+#include "sign_command.hpp"
 
 namespace cdbemu {
 
@@ -32,6 +33,8 @@ struct Config {
   std::string tls_cert;                  ///< PEM certificate; with tls_key, serve HTTPS
   std::string tls_key;
   http::DecodeLimits limits;
+  bool sign_command = false;  ///< `cdb-sync-emulator sign ...`: sign a request instead of serving
+  SignOptions sign;
 };
 
 /// Parses flags (which beat CDB_EMU_<FLAG> variables, which beat defaults). Returns the config,

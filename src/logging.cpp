@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/text.hpp"
+
 namespace cdbemu::logging {
 namespace {
 
@@ -38,19 +40,19 @@ void emit_json(Level level, nlohmann::ordered_json fields) {
   spdlog::log(to_spdlog(level), "{}", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-/// Text-mode copy of untrusted text: control bytes become \xNN so a line stays one line.
+/// Text-mode copy of untrusted text: one line, no raw control bytes or invalid UTF-8.
 std::string printable(std::string_view text, bool escape_spaces = true) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f || (escape_spaces && c == ' ')) {
-      out += fmt::format("\\x{:02x}", byte);
+  std::string out = domain::escape_text(text, 4096);
+  if (!escape_spaces) return out;
+  std::string spaced;
+  for (const char c : out) {
+    if (c == ' ') {
+      spaced += "\\x20";
     } else {
-      out += c;
+      spaced += c;
     }
   }
-  return out;
+  return spaced;
 }
 
 }  // namespace

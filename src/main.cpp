@@ -37,6 +37,7 @@ int main(int argc, char **argv) {
   int exit_code = 0;
   const auto config = cdbemu::parse_command_line(argc, argv, exit_code);
   if (!config) return exit_code;
+  if (config->sign_command) return cdbemu::run_sign_command(config->sign, std::cout, std::cerr);
   cdbemu::logging::init(config->log_level, config->log_format);
 
   // Signals are taken by one thread with sigwait; every other thread has them blocked.

@@ -1,5 +1,7 @@
 #include "domain/text.hpp"
 
+#include <algorithm>
+
 namespace cdbemu::domain {
 namespace {
 
@@ -45,10 +47,10 @@ std::size_t utf8_length(std::string_view text, std::size_t i, std::string_view &
 
 /// `text` in double quotes for an error detail: quotes, backslashes, control bytes and invalid
 /// UTF-8 escaped, so no raw bad byte reaches a response; long text is cut.
-std::string quote_for_message(std::string_view text) {
-  std::string out = "\"";
+std::string escape_text(std::string_view text, std::size_t max_bytes) {
+  std::string out;
   std::size_t i = 0;
-  while (i < text.size() && i < kMaxShownBytes) {
+  while (i < text.size() && i < max_bytes) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::string_view why;
     if (c == '"' || c == '\\') {
@@ -68,9 +70,18 @@ std::string quote_for_message(std::string_view text) {
       ++i;
     }
   }
-  out += '"';
   if (i < text.size()) out += "...";
   return out;
+}
+
+std::string quote_for_message(std::string_view text) {
+  std::string out = "\"" + escape_text(text.substr(0, std::min(text.size(), kMaxShownBytes + 4)), kMaxShownBytes);
+  // escape_text puts "..." after a cut text; the quote closes before it.
+  if (out.size() >= 3 && out.compare(out.size() - 3, 3, "...") == 0 && text.size() > kMaxShownBytes) {
+    out.resize(out.size() - 3);
+    return out + "\"...";
+  }
+  return out + "\"";
 }
 
 /// Why `text` cannot be a name or value (a NUL byte or invalid UTF-8), or empty if it can.

@@ -216,14 +216,12 @@ std::string raw_exchange(int port, const std::string &bytes, std::chrono::millis
 
 ChildEmulator::ChildEmulator(std::vector<std::string> args) {
   stderr_file_ = temp_path(".stderr");
-  int out_pipe[2];
-  if (::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
+  stdout_file_ = temp_path(".stdout");
   pid_ = ::fork();
   if (pid_ == 0) {
-    ::dup2(out_pipe[1], 1);
-    const int err = ::open(stderr_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(err, 2);
-    ::close(out_pipe[0]);
+    // Files, not pipes: a pipe closed after the ready line would kill a chatty child with SIGPIPE.
+    ::dup2(::open(stdout_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
+    ::dup2(::open(stderr_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
     std::vector<char *> argv;
     std::string binary = CDB_EMU_BINARY;
     argv.push_back(binary.data());
@@ -232,20 +230,16 @@ ChildEmulator::ChildEmulator(std::vector<std::string> args) {
     ::execv(binary.c_str(), argv.data());
     std::_Exit(127);
   }
-  ::close(out_pipe[1]);
   std::string line;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    pollfd pfd{out_pipe[0], POLLIN, 0};
-    if (::poll(&pfd, 1, 100) <= 0) continue;
-    char buf[512];
-    const ssize_t n = ::read(out_pipe[0], buf, sizeof(buf));
-    if (n <= 0) break;
-    line.append(buf, static_cast<std::size_t>(n));
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(stdout_file_);
+    if (std::getline(in, line) && !in.eof()) break;  // a whole first line
+    line.clear();
+    if (wait_exit(std::chrono::milliseconds(5)) >= 0) break;
   }
-  ::close(out_pipe[0]);
-  if (line.find('\n') != std::string::npos) {
-    ready_text_ = line.substr(0, line.find('\n'));
+  if (!line.empty()) {
+    ready_text_ = line;
     ready_line_ = nlohmann::json::parse(ready_text_, nullptr, false);
     if (ready_line_.is_object() && ready_line_.value("event", "") == "ready") port_ = ready_line_.at("port").get<int>();
   }
@@ -254,6 +248,7 @@ ChildEmulator::ChildEmulator(std::vector<std::string> args) {
 ChildEmulator::~ChildEmulator() {
   if (exit_status_ < 0 && pid_ > 0) stop(SIGKILL);
   std::remove(stderr_file_.c_str());
+  std::remove(stdout_file_.c_str());
 }
 
 int ChildEmulator::wait_exit(std::chrono::milliseconds timeout) {

@@ -108,6 +108,7 @@ class ChildEmulator {
   int port_ = 0;
   int exit_status_ = -1;
   std::string stderr_file_;
+  std::string stdout_file_;
   nlohmann::json ready_line_;
   std::string ready_text_;
 };

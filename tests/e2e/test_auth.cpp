@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "http/signature.hpp"
 #include "support.hpp"
@@ -327,4 +328,53 @@ TEST_CASE("TLS serves the same API over HTTPS") {
   bad.tls_cert = cfg.tls_key;  // a key is not a certificate
   bad.tls_key = cfg.tls_key;
   CHECK_THROWS_WITH(LiveEmulator{bad}, ("cannot use the TLS certificate " + bad.tls_cert + " with the key " + bad.tls_key).c_str());
+}
+
+namespace {
+
+/// Runs the binary's `sign` subcommand and returns its output lines.
+std::vector<std::string> run_sign(const std::string &args) {
+  const std::string command = std::string(CDB_EMU_BINARY) + " sign " + args;
+  FILE *pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe);
+  std::string output;
+  char buf[4096];
+  while (const std::size_t n = std::fread(buf, 1, sizeof(buf), pipe)) output.append(buf, n);
+  CHECK(::pclose(pipe) == 0);
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("the sign command produces requests the emulator accepts") {
+  LiveEmulator emu;
+  const std::string base = "http://" + emu.host() + "/v2/index.php?";
+  const std::string query =
+      "Action=CreateCdbDataSyncTask&Region=gz&jobName=a%2Bb%20%E6%B5%8B&srcInfo.0.cdbUInstanceId=cdb-c1nl9rpv"
+      "&dstInfo.0.cdbUInstanceId=cdb-d2sagyed&dstInfo.0.regionId=sh";
+  const auto get = run_sign("--url '" + base + query + "'");
+  REQUIRE(get.size() == 3);
+  CHECK(get[0].rfind("# string to sign: GET" + emu.host() + "/v2/index.php?Action=CreateCdbDataSyncTask&Nonce=", 0) == 0);
+  CHECK(get[0].find("&jobName=a+b 测&") != std::string::npos);
+  auto cli = emu.client();
+  auto res = cli.Get(get[1].substr(get[1].find("/v2/")));
+  REQUIRE(res);
+  CHECK(res->body == R"({"code":0,"message":"","codeDesc":"Success","data":{"jobId":1}})");
+  CHECK(get[2].rfind("curl -s 'http://", 0) == 0);
+
+  const auto post = run_sign("--method POST --signature-method HmacSHA256 --url '" + base + query + "'");
+  REQUIRE(post.size() == 3);
+  const std::string body = post[1].substr(std::string("# body: ").size());
+  auto posted = cli.Post("/v2/index.php", body, "application/x-www-form-urlencoded");
+  REQUIRE(posted);
+  CHECK(posted->body == R"({"code":0,"message":"","codeDesc":"Success","data":{"jobId":2}})");
+
+  // A wrong key signs something the emulator refuses.
+  const auto wrong = run_sign("--secret-key nope --url '" + base + query + "'");
+  auto refused = cli.Get(wrong[1].substr(wrong[1].find("/v2/")));
+  REQUIRE(refused);
+  CHECK(refused->body == kAuthFailure);
 }
