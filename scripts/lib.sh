@@ -1,4 +1,4 @@
-# Shared by scripts/run, scripts/test and scripts/bench: install what is missing, then build.
+# Shared by scripts/run and scripts/test: install what is missing, then build.
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
