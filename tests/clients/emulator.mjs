@@ -38,6 +38,10 @@ export async function startEmulator(extraArgs = []) {
       const out = execFileSync('sqlite3', ['-readonly', '-json', db, sql], { encoding: 'utf8' });
       return out.trim() === '' ? [] : JSON.parse(out);
     },
+    /** True while the emulator process has neither exited nor been killed by a signal. */
+    isRunning() {
+      return child.exitCode === null && child.signalCode === null;
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
