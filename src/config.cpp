@@ -1,8 +1,21 @@
 #include "config.hpp"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+
+#include "domain/times.hpp"
 
 namespace cdbemu {
+
+std::optional<std::int32_t> progression_polls(std::string_view text) {
+  constexpr std::string_view kPrefix = "polls:";
+  if (text.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  const std::string_view digits = text.substr(kPrefix.size());
+  std::int32_t n = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || n < 1 || n > 1000) return std::nullopt;
+  return n;
+}
 
 std::optional<Config> parse_command_line(int argc, const char *const *argv, int &exit_code) {
   Config cfg;
@@ -63,6 +76,21 @@ std::optional<Config> parse_command_line(int argc, const char *const *argv, int 
       ->envname("CDB_EMU_TLS_CERT")->check(CLI::ExistingFile);
   app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert")->envname("CDB_EMU_TLS_KEY")->check(CLI::ExistingFile);
 
+  app.add_option("--clock", cfg.clock, "real: tasks advance in real time; manual: time moves only by POST /_emulator/clock")
+      ->envname("CDB_EMU_CLOCK")->check(CLI::IsMember({"real", "manual"}))->capture_default_str();
+  app.add_option("--clock-start", cfg.clock_start, "Manual clock start, \"yyyy-mm-dd hh:mm:ss\" in --timezone (default: now)")
+      ->envname("CDB_EMU_CLOCK_START");
+  app.add_option("--timezone", cfg.timezone, "UTC offset of the times on the wire (+08:00 is Beijing time)")
+      ->envname("CDB_EMU_TIMEZONE")->capture_default_str();
+  app.add_option("--progression", cfg.progression, "time: tasks move by the clock; polls:N: a listed task moves one phase after N List reads")
+      ->envname("CDB_EMU_PROGRESSION")->capture_default_str();
+  app.add_option("--verify-seconds", cfg.verify_seconds, "Seconds verification takes (default: fixtures, else 3)")
+      ->envname("CDB_EMU_VERIFY_SECONDS")->check(CLI::Range(std::int64_t{0}, std::int64_t{86400 * 365}));
+  app.add_option("--ready-seconds", cfg.ready_seconds, "Seconds between Start and syncing (default: fixtures, else 2)")
+      ->envname("CDB_EMU_READY_SECONDS")->check(CLI::Range(std::int64_t{0}, std::int64_t{86400 * 365}));
+  app.add_option("--step-seconds", cfg.step_seconds, "Seconds each of the 6 run steps takes (default: fixtures, else 5)")
+      ->envname("CDB_EMU_STEP_SECONDS")->check(CLI::Range(std::int64_t{0}, std::int64_t{86400 * 365}));
+
   CLI::App *sign = app.add_subcommand("sign", "Sign a hand-made request like the SDKs do and print it with a curl line");
   sign->add_option("--url", cfg.sign.url, "http://HOST:PORT/v2/index.php?Action=...&Region=...&... (unsigned)")->required();
   sign->add_option("--method", cfg.sign.method, "GET or POST")->check(CLI::IsMember({"GET", "POST"}))->capture_default_str();
@@ -77,6 +105,18 @@ std::optional<Config> parse_command_line(int argc, const char *const *argv, int 
     app.parse(argc, argv);
     if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
       throw CLI::ValidationError("--tls-cert and --tls-key", "must be given together");
+    }
+    if (!domain::parse_utc_offset(cfg.timezone)) {
+      throw CLI::ValidationError("--timezone", "must be a UTC offset such as +08:00, -05:30 or UTC");
+    }
+    if (cfg.progression != "time" && !progression_polls(cfg.progression)) {
+      throw CLI::ValidationError("--progression", "must be time or polls:N with N from 1 to 1000");
+    }
+    if (!cfg.clock_start.empty()) {
+      if (cfg.clock != "manual") throw CLI::ValidationError("--clock-start", "needs --clock manual");
+      if (!domain::parse_time(cfg.clock_start, *domain::parse_utc_offset(cfg.timezone))) {
+        throw CLI::ValidationError("--clock-start", "must be \"yyyy-mm-dd hh:mm:ss\"");
+      }
     }
   } catch (const CLI::ParseError &e) {
     exit_code = app.exit(e);

@@ -33,9 +33,19 @@ struct Config {
   std::string tls_cert;                  ///< PEM certificate; with tls_key, serve HTTPS
   std::string tls_key;
   http::DecodeLimits limits;
+  std::string clock = "real";        ///< "real" or "manual"
+  std::string clock_start;           ///< manual clock start, yyyy-mm-dd hh:mm:ss in --timezone
+  std::string timezone = "+08:00";   ///< zone of the times on the wire
+  std::string progression = "time";  ///< "time" or "polls:N"
+  std::optional<std::int64_t> verify_seconds;  ///< override of the fixtures' timing
+  std::optional<std::int64_t> ready_seconds;
+  std::optional<std::int64_t> step_seconds;
   bool sign_command = false;  ///< `cdb-sync-emulator sign ...`: sign a request instead of serving
   SignOptions sign;
 };
+
+/// N of a `polls:N` --progression value.
+std::optional<std::int32_t> progression_polls(std::string_view text);
 
 /// Parses flags (which beat CDB_EMU_<FLAG> variables, which beat defaults). Returns the config,
 /// or the exit code when the process should end now (--help, --version, a bad flag).

@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "api/action.hpp"
+#include "control/control_plane.hpp"
 #include "domain/clock.hpp"
+#include "domain/times.hpp"
 #include "domain/fixtures.hpp"
 #include "domain/nonce_cache.hpp"
 #include "http/auth.hpp"
@@ -37,31 +40,58 @@ domain::Credentials load_credentials(const Config &config) {
   return credentials;
 }
 
+/// instances.json from --fixtures DIR, or the built-in one.
+domain::InstanceFixtures load_instances(const Config &config) {
+  const std::string file = config.fixtures.empty() ? "built-in instances.json" : config.fixtures + "/instances.json";
+  return domain::parse_instances(domain::read_fixture(config.fixtures, "instances.json"), file);
+}
+
+/// The fixtures' phase durations with the flags' overrides.
+domain::Timing timing_of(const Config &config, domain::Timing timing) {
+  if (config.verify_seconds) timing.verify_seconds = *config.verify_seconds;
+  if (config.ready_seconds) timing.ready_seconds = *config.ready_seconds;
+  if (config.step_seconds) timing.step_seconds = *config.step_seconds;
+  return timing;
+}
+
+domain::Clock clock_of(const Config &config, std::int32_t utc_offset) {
+  if (config.clock != "manual") return domain::Clock();
+  const auto start = config.clock_start.empty() ? std::optional<std::int64_t>(domain::Clock::wall_seconds())
+                                                : domain::parse_time(config.clock_start, utc_offset);
+  return domain::Clock(true, start.value_or(domain::Clock::wall_seconds()));
+}
+
 }  // namespace
 
 struct Emulator::Impl {
   explicit Impl(const Config &cfg)
       : config(cfg),
+        fixtures(load_instances(cfg)),
+        options{domain::parse_utc_offset(cfg.timezone).value_or(8 * 3600)},
         store(cfg.db),
-        service(store, clock),
+        clock(clock_of(cfg, options.utc_offset)),
+        service(store, clock, timing_of(cfg, fixtures.timing),
+                domain::Progression{progression_polls(cfg.progression).value_or(0)}),
         nonces(cfg.nonce_capacity, cfg.timestamp_window),
         auth(cfg.auth == "verify", load_credentials(cfg), cfg.timestamp_window, nonces),
-        server(config, service, auth) {
+        control(clock, options.utc_offset),
+        server(config, service, auth, options, control) {
     // Bind first: a start that fails on a busy port must not touch a database another
     // emulator may be serving.
     port = server.bind();
-    const std::string file = config.fixtures.empty() ? "built-in instances.json" : config.fixtures + "/instances.json";
-    const auto fixtures = domain::parse_instances(domain::read_fixture(config.fixtures, "instances.json"), file);
     store.replace_fixtures(fixtures.instances, fixtures.zones);
     store.raise_next_job_id(config.first_job_id);
   }
 
   Config config;
+  domain::InstanceFixtures fixtures;
+  api::ApiOptions options;
   store::Store store;
   domain::Clock clock;
   domain::TaskService service;
   domain::NonceCache nonces;
   http::Authenticator auth;
+  control::ControlPlane control;
   http::Server server;
   int port = 0;
 };

@@ -16,8 +16,12 @@ using domain::ApiError;
 using domain::ErrorCode;
 
 /// The supported actions. A new action is one file under src/api/ and one row here.
-constexpr std::array<std::pair<std::string_view, ActionHandler>, 1> kActions = {{
+constexpr std::array<std::pair<std::string_view, ActionHandler>, 5> kActions = {{
     {"CreateCdbDataSyncTask", &create_cdb_data_sync_task},
+    {"CheckCdbDataSyncTask", &check_cdb_data_sync_task},
+    {"StartCdbDataSyncTask", &start_cdb_data_sync_task},
+    {"DelCdbDataSyncTask", &del_cdb_data_sync_task},
+    {"GetCdbDataSyncTaskList", &get_cdb_data_sync_task_list},
 }};
 
 ActionHandler find_action(std::string_view name) {
@@ -73,9 +77,9 @@ CommonParams check_common_params(const http::ParamNode &params) {
   return out;
 }
 
-nlohmann::ordered_json dispatch(domain::TaskService &service, const http::ParamNode &params,
+nlohmann::ordered_json dispatch(domain::TaskService &service, const ApiOptions &options, const http::ParamNode &params,
                                 const CommonParams &common, const domain::Credential *caller) {
-  const ActionContext ctx{service, params, *domain::find_region(common.region), caller};
+  const ActionContext ctx{service, options, params, *domain::find_region(common.region), caller};
   return find_action(common.action)(ctx);
 }
 

@@ -34,7 +34,8 @@ std::string action_name(const http::ParamNode &params);
 
 /// Runs the request's action for `caller` (nullptr with --auth off) and returns the success
 /// envelope's `data`.
-nlohmann::ordered_json dispatch(domain::TaskService &service, const http::ParamNode &params,
+struct ApiOptions;
+nlohmann::ordered_json dispatch(domain::TaskService &service, const ApiOptions &options, const http::ParamNode &params,
                                 const CommonParams &common, const domain::Credential *caller);
 
 }  // namespace cdbemu::api

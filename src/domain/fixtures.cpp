@@ -36,8 +36,9 @@ class FixtureParser {
   FixtureParser(std::string_view text, std::string_view file) : text_(text), file_(file) {}
 
   InstanceFixtures parse_instances() {
-    const json doc = parse_document("instances", {"instances", "zones", "comment"});
+    const json doc = parse_document("instances", {"instances", "zones", "timing", "comment"});
     InstanceFixtures out;
+    if (doc.contains("timing")) out.timing = parse_timing(doc["timing"]);
     if (doc.contains("zones")) {
       if (!doc["zones"].is_array()) throw FixtureError(std::string(file_) + ":1: \"zones\" must be an array");
       std::set<std::int64_t> seen;
@@ -142,6 +143,25 @@ class FixtureParser {
   }
 
 
+  Timing parse_timing(const json &item) {
+    const std::string where = std::string(file_) + ":" + std::to_string(line_of(text_, text_.find("\"timing\""))) + ": timing";
+    if (!item.is_object()) throw FixtureError(where + ": must be an object");
+    Timing timing;
+    for (const auto &[key, value] : item.items()) {
+      std::int64_t *field = key == "verifySeconds" ? &timing.verify_seconds
+                            : key == "readySeconds" ? &timing.ready_seconds
+                            : key == "stepSeconds"  ? &timing.step_seconds
+                                                    : nullptr;
+      if (key == "comment") continue;
+      if (!field || !value.is_number_integer() || value.get<std::int64_t>() < 0) {
+        throw FixtureError(where + "." + shown_id(key) +
+                           (field ? ": must be a non-negative integer of seconds" : ": unknown field"));
+      }
+      *field = value.get<std::int64_t>();
+    }
+    return timing;
+  }
+
   store::ZoneRecord parse_zone(const json &item, const Place &at) {
     check_fields(item, at, {"zoneId", "disasterRecovery", "comment"});
     store::ZoneRecord zone;
@@ -153,7 +173,9 @@ class FixtureParser {
   }
 
   store::InstanceRecord parse_instance(const json &item, const Place &at) {
-    check_fields(item, at, {"id", "region", "zoneId", "role", "engineVersion", "empty", "appId", "uin", "comment"});
+    check_fields(item, at,
+                 {"id", "region", "zoneId", "role", "engineVersion", "empty", "appId", "uin", "breakReplicationAtStep",
+                  "comment"});
     store::InstanceRecord out;
     out.instance_id = string_field(item, at, "id");
     if (out.instance_id.empty()) fail(at, "id", "must not be empty");
@@ -176,6 +198,11 @@ class FixtureParser {
     if (item.contains("empty")) out.is_empty = bool_field(item, at, "empty");
     if (item.contains("appId")) out.app_id = positive_field(item, at, "appId", "a positive integer AppId");
     if (item.contains("uin")) out.uin = digits_field(item, at, "uin");
+    if (item.contains("breakReplicationAtStep")) {
+      const std::int64_t step = integer_field(item, at, "breakReplicationAtStep", "a run step from 1 to 6");
+      if (step < 1 || step > 6) fail(at, "breakReplicationAtStep", "must be a run step from 1 to 6");
+      out.break_at_step = static_cast<std::int32_t>(step);
+    }
     return out;
   }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "domain/credentials.hpp"
+#include "domain/task_lifecycle.hpp"
 #include "store/records.hpp"
 
 namespace cdbemu::domain {
@@ -22,6 +23,7 @@ class FixtureError : public std::runtime_error {
 struct InstanceFixtures {
   std::vector<store::InstanceRecord> instances;
   std::vector<store::ZoneRecord> zones;
+  Timing timing;  ///< phase durations ("timing"; flags override them)
 };
 
 /// Parses and checks an instances.json text; `file_name` only labels errors.

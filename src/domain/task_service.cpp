@@ -93,7 +93,109 @@ std::int64_t TaskService::create_task(const CreateTaskRequest &request, const Cr
   task.dst_zone_id = dst.zone_id;
   task.submit_time = clock_.now();
   task.update_time = task.submit_time;
+  task.owner_uin = caller ? caller->uin : src.uin;
   return store_.insert_task(task);
+}
+
+void TaskService::advance_due(std::int64_t now) {
+  if (progression_.polls > 0) return;  // reads move tasks, not time
+  for (auto &task : store_.due_tasks(now)) {
+    catch_up(task, now);
+    store_.update_task(task);
+  }
+}
+
+store::TaskRecord TaskService::task_for(TaskAction action, std::string_view action_name, std::int64_t job_id,
+                                        const Region &region, const Credential *caller) {
+  auto task = store_.find_task(job_id);
+  // Another region's or another account's task does not exist for this request.
+  if (!task || task->region != region.long_name || (caller && task->owner_uin != caller->uin)) {
+    throw ApiError(ErrorCode::TaskNotExist, "jobId " + std::to_string(job_id));
+  }
+  const auto dst_region = find_region_by_id(task->dst_region_id);
+  check_access(caller, action_name, task->region, task->src_instance_id);
+  check_access(caller, action_name, dst_region ? dst_region->long_name : task->region, task->dst_instance_id);
+  if (!allowed(action, task->status)) {
+    throw ApiError(ErrorCode::StatusNotAllowed,
+                   "task " + std::to_string(job_id) + " is at status " + std::to_string(task->status) + " (" +
+                       std::string(status_name(task->status)) + "); " + std::string(action_name) +
+                       " needs status " + std::string(allowed_statuses(action)));
+  }
+  return *task;
+}
+
+void TaskService::check_no_conflict(const store::TaskRecord &task) {
+  const std::vector<std::int32_t> busy(kBusyStatuses.begin(), kBusyStatuses.end());
+  for (const auto &instance : {task.src_instance_id, task.dst_instance_id}) {
+    if (const auto other = store_.task_using(instance, busy, task.job_id)) {
+      const auto holder = store_.find_task(*other);
+      throw ApiError(ErrorCode::TaskConflict, "instance " + instance + " is used by task " + std::to_string(*other) +
+                                                  " at status " + std::to_string(holder ? holder->status : 0));
+    }
+  }
+}
+
+std::pair<store::InstanceRecord, store::InstanceRecord> TaskService::instances_of(const store::TaskRecord &task) {
+  return {existing_instance(store_, nullptr, task.src_instance_id, "source"),
+          existing_instance(store_, nullptr, task.dst_instance_id, "destination")};
+}
+
+void TaskService::check_task(std::int64_t job_id, const Region &region, const Credential *caller) {
+  store_.transaction([&] {
+    const std::int64_t now = clock_.now();
+    advance_due(now);
+    auto task = task_for(TaskAction::Check, "CheckCdbDataSyncTask", job_id, region, caller);
+    check_no_conflict(task);
+    const auto [src, dst] = instances_of(task);
+    begin_check(task, now, timing_, src, dst);
+    store_.update_task(task);
+  });
+}
+
+void TaskService::start_task(std::int64_t job_id, const Region &region, const Credential *caller) {
+  store_.transaction([&] {
+    const std::int64_t now = clock_.now();
+    advance_due(now);
+    auto task = task_for(TaskAction::Start, "StartCdbDataSyncTask", job_id, region, caller);
+    check_no_conflict(task);
+    const auto [src, dst] = instances_of(task);
+    begin_start(task, now, timing_, src, dst);
+    store_.update_task(task);
+  });
+}
+
+void TaskService::delete_task(std::int64_t job_id, const Region &region, const Credential *caller) {
+  store_.transaction([&] {
+    advance_due(clock_.now());
+    task_for(TaskAction::Delete, "DelCdbDataSyncTask", job_id, region, caller);
+    store_.delete_task(job_id);
+  });
+}
+
+TaskList TaskService::list_tasks(store::TaskQuery query, const Credential *caller) {
+  if (caller) {
+    query.owner_uin = caller->uin;
+    if (caller->allowed_instances) query.sources = *caller->allowed_instances;
+  }
+  TaskList out;
+  store_.transaction([&] {
+    out.now = clock_.now();
+    advance_due(out.now);
+    auto page = store_.list_tasks(query);
+    out.total = page.total;
+    out.tasks = std::move(page.tasks);
+    if (progression_.polls > 0) {
+      // The page shows each task as read; the read may then move it one phase.
+      for (auto task : out.tasks) {
+        if (++task.polls >= progression_.polls) {
+          task.polls = 0;
+          advance(task, out.now);
+        }
+        store_.update_task(task);
+      }
+    }
+  });
+  return out;
 }
 
 }  // namespace cdbemu::domain

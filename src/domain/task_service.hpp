@@ -8,6 +8,8 @@
 
 #include "domain/clock.hpp"
 #include "domain/credentials.hpp"
+#include "domain/task_lifecycle.hpp"
+#include "store/store.hpp"
 #include "domain/regions.hpp"
 #include "store/records.hpp"
 
@@ -44,17 +46,56 @@ struct CreateTaskRequest {
   std::optional<std::int64_t> dst_zone_id;
 };
 
+/// How automatic transitions are driven: by the clock, or by List reads (--progression polls:N).
+struct Progression {
+  std::int32_t polls = 0;  ///< 0: by the clock; N: a task moves one phase after N List reads
+};
+
+/// A List answer: one page of tasks, how many match, and the time they were read at.
+struct TaskList {
+  std::int64_t total = 0;
+  std::vector<store::TaskRecord> tasks;
+  std::int64_t now = 0;
+};
+
 class TaskService {
  public:
-  TaskService(store::Store &store, const Clock &clock) : store_(store), clock_(clock) {}
+  TaskService(store::Store &store, const Clock &clock, Timing timing = {}, Progression progression = {})
+      : store_(store), clock_(clock), timing_(timing), progression_(progression) {}
+
+  const Clock &clock() const { return clock_; }
+  const Progression &progression() const { return progression_; }
+
+  /// CheckCdbDataSyncTask: 9591 → 4102 → 30016 → 9592, then 1 → 2.
+  void check_task(std::int64_t job_id, const Region &region, const Credential *caller);
+  /// StartCdbDataSyncTask: 9591 → 4102 → 30016 → 9592, then 4 → 5.
+  void start_task(std::int64_t job_id, const Region &region, const Credential *caller);
+  /// DelCdbDataSyncTask: 9591 → 4102 → 30016, then the task is gone (its id is never reused).
+  void delete_task(std::int64_t job_id, const Region &region, const Credential *caller);
+  /// GetCdbDataSyncTaskList: the caller's tasks of `query.region` that match, after every due
+  /// transition. With --progression polls:N each listed task counts a read (and may move after it).
+  TaskList list_tasks(store::TaskQuery query, const Credential *caller);
 
   /// Checks the caller's access (4102) and the instances (rules 4-7: 9572, 30013, 30004/30005
   /// roles, 30012) and stores the task at status 1. `caller` is nullptr with --auth off.
   std::int64_t create_task(const CreateTaskRequest &request, const Credential *caller);
 
  private:
+  /// Applies every transition due by `now`. Runs inside a store transaction.
+  void advance_due(std::int64_t now);
+  /// The task for an action: 9591 unless it exists in `region` for the caller's account, 4102
+  /// unless the caller may touch its instances, 30016 unless `action` is allowed at its status.
+  store::TaskRecord task_for(TaskAction action, std::string_view action_name, std::int64_t job_id,
+                             const Region &region, const Credential *caller);
+  /// 9592 when another task in a busy status uses the task's source or destination.
+  void check_no_conflict(const store::TaskRecord &task);
+  /// The two instances of a task (9572 if the fixtures no longer have one).
+  std::pair<store::InstanceRecord, store::InstanceRecord> instances_of(const store::TaskRecord &task);
+
   store::Store &store_;
   const Clock &clock_;
+  Timing timing_;
+  Progression progression_;
 };
 
 }  // namespace cdbemu::domain

@@ -16,7 +16,9 @@
 #include <random>
 #include <set>
 
+#include "api/action.hpp"
 #include "api/dispatch.hpp"
+#include "control/control_plane.hpp"
 #include "domain/errors.hpp"
 #include "http/auth.hpp"
 #include "http/connection.hpp"
@@ -122,16 +124,18 @@ ApiError no_endpoint(const httplib::Request &) {
 }  // namespace
 
 struct Server::Impl {
-  Impl(const Config &cfg, domain::TaskService &svc, const Authenticator &authenticator)
-      : config(cfg), service(svc), auth(authenticator), owner(make_server(cfg)), server(*owner) {
+  Impl(const Config &cfg, domain::TaskService &svc, const Authenticator &authenticator,
+       const api::ApiOptions &api_options, control::ControlPlane &control_plane)
+      : config(cfg), service(svc), auth(authenticator), options(api_options), owner(make_server(cfg)), server(*owner) {
     std::random_device seed;
     id_prefix = seed();
-    configure();
+    configure(control_plane);
   }
 
   const Config &config;
   domain::TaskService &service;
   const Authenticator &auth;
+  const api::ApiOptions &options;
   std::unique_ptr<httplib::Server> owner;
   httplib::Server &server;
   std::atomic<std::uint32_t> next_request{1};
@@ -181,7 +185,7 @@ struct Server::Impl {
     t_request.action = api::action_name(params);
     const api::CommonParams common = api::check_common_params(params);
     const domain::Credential *caller = authenticate(req, res, raw, common);
-    const nlohmann::ordered_json data = api::dispatch(service, params, common, caller);
+    const nlohmann::ordered_json data = api::dispatch(service, options, params, common, caller);
     res.status = 200;
     res.set_content(success_body(data, config.string_code), "application/json");
     finish_request(req, 0);
@@ -276,7 +280,7 @@ struct Server::Impl {
                                }));
   }
 
-  void configure() {
+  void configure(control::ControlPlane &control_plane) {
     server.new_task_queue = [threads = config.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
     server.set_tcp_nodelay(true);
     // Replaces httplib's default options, which include SO_REUSEPORT: two emulators must never
@@ -321,6 +325,7 @@ struct Server::Impl {
       const std::string body = read_body(req, res, reader);
       serve_api(req, res, &body);
     });
+    control_plane.install(server);
     // Every other method and path: the envelope, never an HTML page; bodies are drained first.
     using S = httplib::Server;
     for (const auto reg : {static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Put),
@@ -367,8 +372,9 @@ struct Server::Impl {
   }
 };
 
-Server::Server(const Config &config, domain::TaskService &service, const Authenticator &auth)
-    : impl_(std::make_unique<Impl>(config, service, auth)) {}
+Server::Server(const Config &config, domain::TaskService &service, const Authenticator &auth,
+               const api::ApiOptions &options, control::ControlPlane &control)
+    : impl_(std::make_unique<Impl>(config, service, auth, options, control)) {}
 
 Server::~Server() = default;
 

@@ -9,6 +9,12 @@
 namespace cdbemu::domain {
 class TaskService;
 }
+namespace cdbemu::api {
+struct ApiOptions;
+}
+namespace cdbemu::control {
+class ControlPlane;
+}
 
 namespace cdbemu::http {
 
@@ -16,8 +22,9 @@ class Authenticator;
 
 class Server {
  public:
-  /// Serves HTTPS when config.tls_cert and config.tls_key are set.
-  Server(const Config &config, domain::TaskService &service, const Authenticator &auth);
+  /// Serves the API and the control plane; HTTPS when config.tls_cert and config.tls_key are set.
+  Server(const Config &config, domain::TaskService &service, const Authenticator &auth,
+         const api::ApiOptions &options, control::ControlPlane &control);
   ~Server();
   Server(const Server &) = delete;
   Server &operator=(const Server &) = delete;

@@ -2,6 +2,7 @@
 // Plain rows the store reads and writes; the domain gives them meaning.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct InstanceRecord {
   bool is_empty = true;  ///< holds no user data (a destination must)
   std::int64_t app_id = 1250000000;
   std::string uin = "100000000001";
+  std::int32_t break_at_step = 0;  ///< 1..6: replication breaks at that run step (status 8)
 };
 
 /// A zone from the fixtures.
@@ -46,6 +48,23 @@ struct TaskRecord {
   std::int64_t dst_zone_id = 0;
   std::int64_t submit_time = 0;  ///< Unix seconds
   std::int64_t update_time = 0;  ///< Unix seconds
+  std::string owner_uin;         ///< the account that created it
+
+  // The lifecycle (domain/task_lifecycle.hpp). Times are Unix seconds of the emulator's clock, 0 = unset.
+  std::int32_t run_step = 0;               ///< 1..6 while syncing
+  std::optional<std::int64_t> next_at;     ///< next automatic transition
+  std::int32_t polls = 0;                  ///< List reads since the last move (--progression polls:N)
+  std::int64_t check_at = 0;               ///< Check called
+  std::int64_t check_done_at = 0;          ///< verification finished
+  std::int32_t check_fail_step = 0;        ///< 0: passes; else the verification step that fails
+  std::int64_t start_at = 0;               ///< Start called
+  std::int64_t sync_at = 0;                ///< entered status 6
+  std::int64_t step_at = 0;                ///< current run step began
+  std::int64_t end_at = 0;                 ///< reached 8 or 9
+  std::int32_t run_fail_step = 0;          ///< 0: succeeds; else the run step that fails
+  std::int64_t verify_seconds = 0;         ///< durations captured when the phase began
+  std::int64_t ready_seconds = 0;
+  std::int64_t step_seconds = 0;
 };
 
 }  // namespace cdbemu::store

@@ -10,10 +10,23 @@
 namespace cdbemu::store {
 namespace {
 
-// The columns read_task() reads, in its order.
-#define CDB_EMU_TASK_COLUMNS                                                                     \
-  "job_id, region, job_name, status, src_instance_id, src_region_id, src_db_info, "             \
-  "is_override_root, dst_instance_id, dst_region_id, dst_zone_id, submit_time, update_time"
+// Every task column but job_id, in the order bind_task() binds and read_task() reads them (after job_id).
+#define CDB_EMU_TASK_FIELDS                                                                              \
+  "region, job_name, status, src_instance_id, src_region_id, src_db_info, is_override_root, "           \
+  "dst_instance_id, dst_region_id, dst_zone_id, submit_time, update_time, owner_uin, run_step, next_at, " \
+  "polls, check_at, check_done_at, check_fail_step, start_at, sync_at, step_at, end_at, run_fail_step, "  \
+  "verify_seconds, ready_seconds, step_seconds"
+#define CDB_EMU_TASK_PLACEHOLDERS "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+#define CDB_EMU_TASK_ASSIGNMENTS                                                                         \
+  "region = ?, job_name = ?, status = ?, src_instance_id = ?, src_region_id = ?, src_db_info = ?, "     \
+  "is_override_root = ?, dst_instance_id = ?, dst_region_id = ?, dst_zone_id = ?, submit_time = ?, "     \
+  "update_time = ?, owner_uin = ?, run_step = ?, next_at = ?, polls = ?, check_at = ?, check_done_at = ?, " \
+  "check_fail_step = ?, start_at = ?, sync_at = ?, step_at = ?, end_at = ?, run_fail_step = ?, "         \
+  "verify_seconds = ?, ready_seconds = ?, step_seconds = ?"
+constexpr int kTaskFieldCount = 27;
+
+#define CDB_EMU_INSTANCE_COLUMNS \
+  "instance_id, region, zone_id, role, engine_version, is_empty, app_id, uin, break_at_step"
 
 /// The NNN of `NNN_name.sql`, or -1.
 std::int64_t migration_version(std::string_view file_name) {
@@ -39,22 +52,88 @@ std::vector<DbInfoRecord> db_info_from_json(const std::string &text) {
   return out;
 }
 
+/// Binds every field but job_id from index `first`; returns the next free index.
+int bind_task(Statement &stmt, const TaskRecord &task, int first) {
+  int i = first;
+  const auto put = [&](auto value) { stmt.bind(i++, value); };
+  const auto put_int = [&](std::int64_t value) { stmt.bind(i++, value); };
+  put(std::string_view(task.region));
+  put(std::string_view(task.job_name));
+  put_int(task.status);
+  put(std::string_view(task.src_instance_id));
+  put_int(task.src_region_id);
+  put(std::string_view(db_info_to_json(task.src_db_info)));
+  put_int(task.is_override_root);
+  put(std::string_view(task.dst_instance_id));
+  put_int(task.dst_region_id);
+  put_int(task.dst_zone_id);
+  put_int(task.submit_time);
+  put_int(task.update_time);
+  put(std::string_view(task.owner_uin));
+  put_int(task.run_step);
+  if (task.next_at) {
+    put_int(*task.next_at);
+  } else {
+    stmt.bind_null(i++);
+  }
+  for (const std::int64_t value :
+       {std::int64_t{task.polls}, task.check_at, task.check_done_at, std::int64_t{task.check_fail_step}, task.start_at,
+        task.sync_at, task.step_at, task.end_at, std::int64_t{task.run_fail_step}, task.verify_seconds,
+        task.ready_seconds, task.step_seconds}) {
+    put_int(value);
+  }
+  return i;
+}
+
+/// A task from a row of "SELECT job_id, " CDB_EMU_TASK_FIELDS.
 TaskRecord read_task(const Statement &stmt) {
+  const auto i32 = [&](int column) { return static_cast<std::int32_t>(stmt.column_int(column)); };
   TaskRecord task;
-  task.job_id = stmt.column_int(0);
-  task.region = stmt.column_text(1);
-  task.job_name = stmt.column_text(2);
-  task.status = static_cast<std::int32_t>(stmt.column_int(3));
-  task.src_instance_id = stmt.column_text(4);
-  task.src_region_id = static_cast<std::int32_t>(stmt.column_int(5));
-  task.src_db_info = db_info_from_json(stmt.column_text(6));
-  task.is_override_root = static_cast<std::int32_t>(stmt.column_int(7));
-  task.dst_instance_id = stmt.column_text(8);
-  task.dst_region_id = static_cast<std::int32_t>(stmt.column_int(9));
-  task.dst_zone_id = stmt.column_int(10);
-  task.submit_time = stmt.column_int(11);
-  task.update_time = stmt.column_int(12);
+  int c = 0;
+  task.job_id = stmt.column_int(c++);
+  task.region = stmt.column_text(c++);
+  task.job_name = stmt.column_text(c++);
+  task.status = i32(c++);
+  task.src_instance_id = stmt.column_text(c++);
+  task.src_region_id = i32(c++);
+  task.src_db_info = db_info_from_json(stmt.column_text(c++));
+  task.is_override_root = i32(c++);
+  task.dst_instance_id = stmt.column_text(c++);
+  task.dst_region_id = i32(c++);
+  task.dst_zone_id = stmt.column_int(c++);
+  task.submit_time = stmt.column_int(c++);
+  task.update_time = stmt.column_int(c++);
+  task.owner_uin = stmt.column_text(c++);
+  task.run_step = i32(c++);
+  if (!stmt.column_is_null(c)) task.next_at = stmt.column_int(c);
+  ++c;
+  task.polls = i32(c++);
+  task.check_at = stmt.column_int(c++);
+  task.check_done_at = stmt.column_int(c++);
+  task.check_fail_step = i32(c++);
+  task.start_at = stmt.column_int(c++);
+  task.sync_at = stmt.column_int(c++);
+  task.step_at = stmt.column_int(c++);
+  task.end_at = stmt.column_int(c++);
+  task.run_fail_step = i32(c++);
+  task.verify_seconds = stmt.column_int(c++);
+  task.ready_seconds = stmt.column_int(c++);
+  task.step_seconds = stmt.column_int(c++);
   return task;
+}
+
+InstanceRecord read_instance(const Statement &stmt) {
+  InstanceRecord out;
+  out.instance_id = stmt.column_text(0);
+  out.region = stmt.column_text(1);
+  out.zone_id = stmt.column_int(2);
+  out.role = stmt.column_text(3);
+  out.engine_version = stmt.column_text(4);
+  out.is_empty = stmt.column_int(5) != 0;
+  out.app_id = stmt.column_int(6);
+  out.uin = stmt.column_text(7);
+  out.break_at_step = static_cast<std::int32_t>(stmt.column_int(8));
+  return out;
 }
 
 void migrate(Database &db) {
@@ -69,9 +148,16 @@ void migrate(Database &db) {
   }
   std::int64_t known = 0;
   for (const auto &file : resources::schema_files()) {
+    known = std::max(known, migration_version(file.name));
+  }
+  if (current > known) {
+    throw StoreError("the database has schema version " + std::to_string(current) +
+                     " but this emulator knows only up to " + std::to_string(known) +
+                     ": it was written by a newer version");
+  }
+  for (const auto &file : resources::schema_files()) {
     const std::int64_t version = migration_version(file.name);
     if (version <= 0) throw StoreError("embedded schema file " + std::string(file.name) + " has no NNN_ prefix");
-    known = std::max(known, version);
     if (version <= current) continue;
     Transaction tx(db);
     db.exec(file.bytes);
@@ -79,30 +165,31 @@ void migrate(Database &db) {
     record.bind(1, version).bind(2, file.name).run();
     tx.commit();
   }
-  if (current > known) {
-    throw StoreError("the database has schema version " + std::to_string(current) +
-                     " but this emulator knows only up to " + std::to_string(known) +
-                     ": it was written by a newer version");
+}
+
+const char *order_column(TaskOrder order) {
+  switch (order) {
+    case TaskOrder::Status: return "status";
+    case TaskOrder::JobName: return "job_name";
+    case TaskOrder::SubmitTime: return "submit_time";
+    case TaskOrder::JobId: break;
   }
+  return "job_id";
 }
 
 }  // namespace
 
 struct Store::Statements {
   explicit Statements(sqlite3 *db)
-      : find_instance(db,
-                      "SELECT instance_id, region, zone_id, role, engine_version, is_empty, app_id, uin"
-                      " FROM instances WHERE instance_id = ?"),
-        insert_instance(db,
-                        "INSERT INTO instances (instance_id, region, zone_id, role, engine_version, is_empty,"
-                        " app_id, uin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      : find_instance(db, "SELECT " CDB_EMU_INSTANCE_COLUMNS " FROM instances WHERE instance_id = ?"),
+        insert_instance(db, "INSERT INTO instances (" CDB_EMU_INSTANCE_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         find_zone(db, "SELECT zone_id, disaster_recovery FROM zones WHERE zone_id = ?"),
         insert_zone(db, "INSERT INTO zones (zone_id, disaster_recovery) VALUES (?, ?)"),
-        insert_task(db,
-                    "INSERT INTO tasks (region, job_name, status, src_instance_id, src_region_id, src_db_info,"
-                    " is_override_root, dst_instance_id, dst_region_id, dst_zone_id, submit_time, update_time)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-        find_task(db, "SELECT " CDB_EMU_TASK_COLUMNS " FROM tasks WHERE job_id = ?"),
+        insert_task(db, "INSERT INTO tasks (" CDB_EMU_TASK_FIELDS ") VALUES (" CDB_EMU_TASK_PLACEHOLDERS ")"),
+        update_task(db, "UPDATE tasks SET " CDB_EMU_TASK_ASSIGNMENTS " WHERE job_id = ?"),
+        find_task(db, "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks WHERE job_id = ?"),
+        delete_task(db, "DELETE FROM tasks WHERE job_id = ?"),
+        due_tasks(db, "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks WHERE next_at <= ? ORDER BY job_id"),
         count_tasks(db, "SELECT count(*) FROM tasks") {}
 
   Statement find_instance;
@@ -110,7 +197,10 @@ struct Store::Statements {
   Statement find_zone;
   Statement insert_zone;
   Statement insert_task;
+  Statement update_task;
   Statement find_task;
+  Statement delete_task;
+  Statement due_tasks;
   Statement count_tasks;
 };
 
@@ -130,6 +220,24 @@ Store::Store(const std::string &path) : db_(std::make_unique<Database>(path)) {
 
 Store::~Store() = default;
 
+void Store::transaction(const std::function<void()> &body) {
+  std::lock_guard lock(mutex_);
+  if (transaction_depth_ > 0) {
+    body();
+    return;
+  }
+  Transaction tx(*db_);
+  ++transaction_depth_;
+  try {
+    body();
+  } catch (...) {
+    --transaction_depth_;
+    throw;  // tx rolls back
+  }
+  --transaction_depth_;
+  tx.commit();
+}
+
 std::int64_t Store::schema_version() {
   std::lock_guard lock(mutex_);
   Statement max(db_->handle(), "SELECT coalesce(max(version), 0) FROM schema_migrations");
@@ -137,26 +245,26 @@ std::int64_t Store::schema_version() {
 }
 
 void Store::replace_fixtures(const std::vector<InstanceRecord> &instances, const std::vector<ZoneRecord> &zones) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  db_->exec("DELETE FROM instances; DELETE FROM zones");
-  for (const auto &instance : instances) {
-    StatementScope insert(stmts_->insert_instance);
-    insert->bind(1, instance.instance_id)
-        .bind(2, instance.region)
-        .bind(3, instance.zone_id)
-        .bind(4, instance.role)
-        .bind(5, instance.engine_version)
-        .bind(6, std::int64_t{instance.is_empty})
-        .bind(7, instance.app_id)
-        .bind(8, instance.uin)
-        .run();
-  }
-  for (const auto &zone : zones) {
-    StatementScope insert(stmts_->insert_zone);
-    insert->bind(1, zone.zone_id).bind(2, std::int64_t{zone.disaster_recovery}).run();
-  }
-  tx.commit();
+  transaction([&] {
+    db_->exec("DELETE FROM instances; DELETE FROM zones");
+    for (const auto &instance : instances) {
+      StatementScope insert(stmts_->insert_instance);
+      insert->bind(1, instance.instance_id)
+          .bind(2, instance.region)
+          .bind(3, instance.zone_id)
+          .bind(4, instance.role)
+          .bind(5, instance.engine_version)
+          .bind(6, std::int64_t{instance.is_empty})
+          .bind(7, instance.app_id)
+          .bind(8, instance.uin)
+          .bind(9, std::int64_t{instance.break_at_step})
+          .run();
+    }
+    for (const auto &zone : zones) {
+      StatementScope insert(stmts_->insert_zone);
+      insert->bind(1, zone.zone_id).bind(2, std::int64_t{zone.disaster_recovery}).run();
+    }
+  });
 }
 
 std::optional<InstanceRecord> Store::find_instance(std::string_view instance_id) {
@@ -164,16 +272,7 @@ std::optional<InstanceRecord> Store::find_instance(std::string_view instance_id)
   StatementScope find(stmts_->find_instance);
   find->bind(1, instance_id);
   if (!find->step()) return std::nullopt;
-  InstanceRecord out;
-  out.instance_id = find->column_text(0);
-  out.region = find->column_text(1);
-  out.zone_id = find->column_int(2);
-  out.role = find->column_text(3);
-  out.engine_version = find->column_text(4);
-  out.is_empty = find->column_int(5) != 0;
-  out.app_id = find->column_int(6);
-  out.uin = find->column_text(7);
-  return out;
+  return read_instance(stmts_->find_instance);
 }
 
 std::optional<ZoneRecord> Store::find_zone(std::int64_t zone_id) {
@@ -185,35 +284,23 @@ std::optional<ZoneRecord> Store::find_zone(std::int64_t zone_id) {
 }
 
 void Store::raise_next_job_id(std::int64_t first_job_id) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(*db_);
-  Statement update(db_->handle(), "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'tasks'");
-  update.bind(1, first_job_id - 1).run();
-  if (db_->changes() == 0) {
-    Statement insert(db_->handle(),
-                     "INSERT INTO sqlite_sequence (name, seq)"
-                     " SELECT 'tasks', max(?, coalesce((SELECT max(job_id) FROM tasks), 0))");
-    insert.bind(1, first_job_id - 1).run();
-  }
-  tx.commit();
+  transaction([&] {
+    Statement update(db_->handle(), "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'tasks'");
+    update.bind(1, first_job_id - 1).run();
+    if (db_->changes() == 0) {
+      Statement insert(db_->handle(),
+                       "INSERT INTO sqlite_sequence (name, seq)"
+                       " SELECT 'tasks', max(?, coalesce((SELECT max(job_id) FROM tasks), 0))");
+      insert.bind(1, first_job_id - 1).run();
+    }
+  });
 }
 
 std::int64_t Store::insert_task(const TaskRecord &task) {
   std::lock_guard lock(mutex_);
   StatementScope insert(stmts_->insert_task);
-  insert->bind(1, task.region)
-      .bind(2, task.job_name)
-      .bind(3, task.status)
-      .bind(4, task.src_instance_id)
-      .bind(5, task.src_region_id)
-      .bind(6, db_info_to_json(task.src_db_info))
-      .bind(7, task.is_override_root)
-      .bind(8, task.dst_instance_id)
-      .bind(9, task.dst_region_id)
-      .bind(10, task.dst_zone_id)
-      .bind(11, task.submit_time)
-      .bind(12, task.update_time)
-      .run();
+  bind_task(stmts_->insert_task, task, 1);
+  insert->run();
   return sqlite3_last_insert_rowid(db_->handle());
 }
 
@@ -223,6 +310,107 @@ std::optional<TaskRecord> Store::find_task(std::int64_t job_id) {
   find->bind(1, job_id);
   if (!find->step()) return std::nullopt;
   return read_task(stmts_->find_task);
+}
+
+void Store::update_task(const TaskRecord &task) {
+  std::lock_guard lock(mutex_);
+  StatementScope update(stmts_->update_task);
+  const int next = bind_task(stmts_->update_task, task, 1);
+  static_assert(kTaskFieldCount == 27);
+  update->bind(next, task.job_id).run();
+}
+
+bool Store::delete_task(std::int64_t job_id) {
+  std::lock_guard lock(mutex_);
+  StatementScope remove(stmts_->delete_task);
+  remove->bind(1, job_id).run();
+  return db_->changes() > 0;
+}
+
+std::vector<TaskRecord> Store::due_tasks(std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  StatementScope due(stmts_->due_tasks);
+  due->bind(1, now);
+  std::vector<TaskRecord> out;
+  while (due->step()) out.push_back(read_task(stmts_->due_tasks));
+  return out;
+}
+
+std::optional<std::int64_t> Store::task_using(std::string_view instance_id, const std::vector<std::int32_t> &statuses,
+                                              std::int64_t except_job_id) {
+  std::string sql = "SELECT job_id FROM tasks WHERE job_id != ? AND (src_instance_id = ? OR dst_instance_id = ?) AND status IN (";
+  for (std::size_t i = 0; i < statuses.size(); ++i) sql += i ? ", ?" : "?";
+  sql += ") ORDER BY job_id LIMIT 1";
+  std::lock_guard lock(mutex_);
+  Statement find(db_->handle(), sql);
+  find.bind(1, except_job_id).bind(2, instance_id).bind(3, instance_id);
+  int i = 4;
+  for (const auto status : statuses) find.bind(i++, std::int64_t{status});
+  if (!find.step()) return std::nullopt;
+  return find.column_int(0);
+}
+
+TaskPage Store::list_tasks(const TaskQuery &query) {
+  std::string where = " WHERE region = ?";
+  std::vector<std::function<void(Statement &, int &)>> binders;
+  binders.push_back([&](Statement &s, int &i) { s.bind(i++, query.region); });
+  const auto add_text = [&](const char *clause, const std::optional<std::string> &value) {
+    if (!value) return;
+    where += clause;
+    binders.push_back([&value](Statement &s, int &i) { s.bind(i++, *value); });
+  };
+  const auto add_int = [&](const char *clause, const std::optional<std::int64_t> &value) {
+    if (!value) return;
+    where += clause;
+    binders.push_back([&value](Statement &s, int &i) { s.bind(i++, *value); });
+  };
+  add_text(" AND owner_uin = ?", query.owner_uin);
+  add_int(" AND job_id = ?", query.job_id);
+  add_text(" AND job_name = ?", query.job_name);
+  add_text(" AND src_instance_id = ?", query.src_instance_id);
+  add_text(" AND dst_instance_id = ?", query.dst_instance_id);
+  add_int(" AND submit_time >= ?", query.submit_from);
+  add_int(" AND submit_time <= ?", query.submit_to);
+  if (query.statuses) {
+    where += " AND status IN (";
+    for (std::size_t i = 0; i < query.statuses->size(); ++i) where += i ? ", ?" : "?";
+    where += query.statuses->empty() ? "NULL)" : ")";
+    for (const auto status : *query.statuses) {
+      binders.push_back([status](Statement &s, int &i) { s.bind(i++, std::int64_t{status}); });
+    }
+  }
+  if (query.sources) {
+    where += " AND src_instance_id IN (";
+    bool first = true;
+    for (const auto &source : *query.sources) {
+      where += first ? "?" : ", ?";
+      first = false;
+      binders.push_back([&source](Statement &s, int &i) { s.bind(i++, source); });
+    }
+    where += query.sources->empty() ? "NULL)" : ")";
+  }
+
+  std::lock_guard lock(mutex_);
+  TaskPage page;
+  {
+    Statement count(db_->handle(), "SELECT count(*) FROM tasks" + where);
+    int i = 1;
+    for (const auto &bind : binders) bind(count, i);
+    if (count.step()) page.total = count.column_int(0);
+  }
+  if (page.total <= query.offset) return page;
+  const std::string direction = query.descending ? " DESC" : " ASC";
+  // Ties break by job id in the same direction, so pages never overlap or skip.
+  std::string sql = "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks" + where + " ORDER BY " +
+                    order_column(query.order) + direction;
+  if (query.order != TaskOrder::JobId) sql += ", job_id" + direction;
+  sql += " LIMIT ? OFFSET ?";
+  Statement select(db_->handle(), sql);
+  int i = 1;
+  for (const auto &bind : binders) bind(select, i);
+  select.bind(i, query.limit).bind(i + 1, query.offset);
+  while (select.step()) page.tasks.push_back(read_task(select));
+  return page;
 }
 
 std::int64_t Store::count_tasks() {

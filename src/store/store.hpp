@@ -1,10 +1,13 @@
 #pragma once
-// The only code that touches SQLite. Thread-safe: one connection behind one mutex.
+// The only code that touches SQLite. Thread-safe: one connection behind one (recursive) mutex;
+// transaction() makes a group of calls atomic.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +19,33 @@ namespace cdbemu::store {
 class Database;
 class Statement;
 
+/// The task columns List can order by.
+enum class TaskOrder { JobId, Status, JobName, SubmitTime };
+
+/// A List query: every set field filters (AND); the page is `limit` rows from `offset`.
+struct TaskQuery {
+  std::string region;
+  std::optional<std::string> owner_uin;
+  std::optional<std::set<std::string, std::less<>>> sources;  ///< only tasks from these instances
+  std::optional<std::int64_t> job_id;
+  std::optional<std::string> job_name;
+  std::optional<std::vector<std::int32_t>> statuses;
+  std::optional<std::string> src_instance_id;
+  std::optional<std::string> dst_instance_id;
+  std::optional<std::int64_t> submit_from;  ///< inclusive, Unix seconds
+  std::optional<std::int64_t> submit_to;    ///< inclusive, Unix seconds
+  TaskOrder order = TaskOrder::JobId;
+  bool descending = true;
+  std::int64_t offset = 0;
+  std::int64_t limit = 20;
+};
+
+/// One page of tasks and how many match in all.
+struct TaskPage {
+  std::int64_t total = 0;
+  std::vector<TaskRecord> tasks;
+};
+
 class Store {
  public:
   /// Opens or creates the database at `path` (`:memory:` allowed) and applies every pending
@@ -24,6 +54,10 @@ class Store {
   ~Store();
   Store(const Store &) = delete;
   Store &operator=(const Store &) = delete;
+
+  /// Runs `body` in one transaction (BEGIN IMMEDIATE ... COMMIT; rolled back if it throws).
+  /// Other threads' store calls wait; calls from `body` itself join the transaction.
+  void transaction(const std::function<void()> &body);
 
   /// The schema version after migrations (the highest applied NNN of schema/NNN_name.sql).
   std::int64_t schema_version();
@@ -41,12 +75,25 @@ class Store {
   std::int64_t insert_task(const TaskRecord &task);
   /// The task with this id.
   std::optional<TaskRecord> find_task(std::int64_t job_id);
+  /// Writes every field of an existing task.
+  void update_task(const TaskRecord &task);
+  /// Deletes the task; false if it did not exist.
+  bool delete_task(std::int64_t job_id);
+  /// Tasks whose next automatic transition is due at `now`, in job id order.
+  std::vector<TaskRecord> due_tasks(std::int64_t now);
+  /// A task other than `except_job_id` using `instance_id` (as source or destination) whose
+  /// status is one of `statuses`.
+  std::optional<std::int64_t> task_using(std::string_view instance_id, const std::vector<std::int32_t> &statuses,
+                                         std::int64_t except_job_id);
+  /// One page of a List query.
+  TaskPage list_tasks(const TaskQuery &query);
   /// Number of stored tasks.
   std::int64_t count_tasks();
 
  private:
   struct Statements;
-  std::mutex mutex_;
+  std::recursive_mutex mutex_;
+  int transaction_depth_ = 0;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> stmts_;
 };

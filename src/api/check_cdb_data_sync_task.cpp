@@ -1,0 +1,15 @@
+// CheckCdbDataSyncTask: jobId (9003), then the service's checks and transition.
+
+#include <nlohmann/json.hpp>
+
+#include "api/action.hpp"
+#include "domain/task_service.hpp"
+
+namespace cdbemu::api {
+
+nlohmann::ordered_json check_cdb_data_sync_task(const ActionContext &ctx) {
+  ctx.service.check_task(job_id_param(ctx), ctx.region, ctx.caller);
+  return nlohmann::ordered_json::array();
+}
+
+}  // namespace cdbemu::api

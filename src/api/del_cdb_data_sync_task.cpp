@@ -1,0 +1,15 @@
+// DelCdbDataSyncTask: jobId (9003), then the service's checks; the task is gone, its id never reused.
+
+#include <nlohmann/json.hpp>
+
+#include "api/action.hpp"
+#include "domain/task_service.hpp"
+
+namespace cdbemu::api {
+
+nlohmann::ordered_json del_cdb_data_sync_task(const ActionContext &ctx) {
+  ctx.service.delete_task(job_id_param(ctx), ctx.region, ctx.caller);
+  return nlohmann::ordered_json::array();
+}
+
+}  // namespace cdbemu::api

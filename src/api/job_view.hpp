@@ -1,0 +1,22 @@
+#pragma once
+// A task as GetCdbDataSyncTaskList shows it: one jobList item, in the documented shape and types
+// (../shared/spec/examples/GetCdbDataSyncTaskList.response.json).
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+
+#include "store/records.hpp"
+
+namespace cdbemu::api {
+
+/// What a view depends on besides the task.
+struct ViewClock {
+  std::int64_t now = 0;           ///< the time the task was read at (the emulator's clock)
+  std::int32_t utc_offset = 0;    ///< wire times are shown in this zone
+  bool by_time = true;            ///< progress within a phase comes from the clock (not --progression polls)
+};
+
+/// The jobList item of `task`.
+nlohmann::ordered_json job_list_item(const store::TaskRecord &task, const ViewClock &clock);
+
+}  // namespace cdbemu::api
