@@ -86,6 +86,16 @@ void ControlPlane::install(httplib::Server &server) {
                 }
                 reply(res, 200, clock_state());
               }));
+
+  // Anything else under /_emulator/.
+  const auto unknown = guarded([](const httplib::Request &req, httplib::Response &) {
+    throw ControlError{404, "no control endpoint " + req.method + " " + req.path};
+  });
+  server.Get("/_emulator/.*", unknown);
+  server.Post("/_emulator/.*", unknown);
+  server.Put("/_emulator/.*", unknown);
+  server.Patch("/_emulator/.*", unknown);
+  server.Delete("/_emulator/.*", unknown);
 }
 
 }  // namespace cdbemu::control

@@ -33,6 +33,8 @@ using domain::ApiError;
 using domain::ErrorCode;
 
 constexpr const char *kApiPath = "/v2/index.php";
+// httplib tries body-reading routes before the others: the catch-alls must leave the control plane alone.
+constexpr const char *kNotControl = "^(?!/_emulator/).*";
 constexpr const char *kRequestIdHeader = "X-Emulator-Request-Id";
 constexpr const char *kStringToSignHeader = "X-Emulator-String-To-Sign";
 constexpr std::size_t kStringToSignHeaderLimit = 4096;
@@ -231,7 +233,6 @@ struct Server::Impl {
     std::string body;
     const std::size_t limit = keep ? config.limits.max_body_bytes : 0;
     if (!is_chunked(req)) {
-      if (!req.has_header("Content-Length")) return body;  // reading would wait for the client to close
       const std::string declared = req.get_header_value("Content-Length");
       if (declared.empty() || declared.size() > 18 || declared.find_first_not_of("0123456789") != std::string::npos) {
         end_after_response(req);
@@ -303,6 +304,8 @@ struct Server::Impl {
         return httplib::Server::HandlerResponse::Handled;
       }
       auto &headers = const_cast<httplib::Request &>(req).headers;
+      // Without a length or chunking a request has no body; httplib would read until the client closes.
+      if (!req.has_header("Content-Length") && !is_chunked(req)) headers.emplace("Content-Length", "0");
       headers.erase(kMovedContentType);
       const auto it = headers.find("Content-Type");
       if (it != headers.end()) {
@@ -332,9 +335,9 @@ struct Server::Impl {
                            static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Patch),
                            static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Delete)}) {
       refuse_with_body(reg, kApiPath, &method_not_supported, 200);
-      refuse_with_body(reg, ".*", &no_endpoint, 404);
+      refuse_with_body(reg, kNotControl, &no_endpoint, 404);
     }
-    refuse_with_body(static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Post), ".*",
+    refuse_with_body(static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Post), kNotControl,
                      &no_endpoint, 404);
     server.Get(".*", [this](const httplib::Request &req, httplib::Response &res) {
       answer_early(req, res, no_endpoint(req), 404);
@@ -360,7 +363,8 @@ struct Server::Impl {
     // Refusals httplib makes on its own (bad request line or headers, 414) land here.
     server.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request &req,
                                                                          httplib::Response &res) {
-      if (res.has_header(kRequestIdHeader)) return httplib::Server::HandlerResponse::Unhandled;
+      // Answers our own handlers made (API errors, control-plane 4xx) are already complete.
+      if (res.has_header(kRequestIdHeader) || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
       if (drop_if_ended(req)) return httplib::Server::HandlerResponse::Handled;
       begin_request(req, res);
       render_error(ApiError(ErrorCode::InvalidParameter, library_error_detail(req, res.status, config.limits)), res);
