@@ -15,6 +15,9 @@ namespace {
 using domain::ApiError;
 using domain::ErrorCode;
 
+/// The largest integer List parameters take (18 digits).
+constexpr std::int64_t kMaxInteger = 999999999999999999;
+
 /// A filter value, or nullopt when absent or empty.
 std::optional<std::string> filter(const ActionContext &ctx, std::string_view name) {
   const std::string *value = value_of(ctx.params, name, ErrorCode::ParameterError, name);
@@ -57,12 +60,16 @@ std::optional<std::vector<std::int32_t>> status_filter(const ActionContext &ctx)
     throw ApiError(ErrorCode::ParameterError, "status must be an indexed list (status.0=1&status.1=4)");
   }
   std::vector<std::int32_t> out;
+  bool any = false;
   for (const http::ParamNode *value : values) {
     if (!value->is_value()) throw ApiError(ErrorCode::ParameterError, "status.N must be integers");
     if (value->value().empty()) continue;
-    const std::int64_t status = integer(value->value(), "status.N", -1000000000, 1000000000);
+    any = true;
+    const std::int64_t status = integer(value->value(), "status.N", -kMaxInteger, kMaxInteger);
     if (status >= 0 && status <= 9) out.push_back(static_cast<std::int32_t>(status));
   }
+  // Only empty items: an empty array, which is simply absent (API.md §1).
+  if (!any) return std::nullopt;
   return out;
 }
 
@@ -80,7 +87,7 @@ nlohmann::ordered_json get_cdb_data_sync_task_list(const ActionContext &ctx) {
   store::TaskQuery query;
   query.region = std::string(ctx.region.long_name);
   if (const auto job_id = filter(ctx, "jobId")) {
-    query.job_id = integer(*job_id, "jobId", 1, std::numeric_limits<std::int64_t>::max() / 10);
+    query.job_id = integer(*job_id, "jobId", 1, kMaxInteger);
   }
   query.job_name = filter(ctx, "jobName");
   query.statuses = status_filter(ctx);
@@ -96,7 +103,7 @@ nlohmann::ordered_json get_cdb_data_sync_task_list(const ActionContext &ctx) {
     query.descending = *seq == "DESC" || *seq == "desc";
   }
   if (const auto offset = filter(ctx, "offset")) {
-    query.offset = integer(*offset, "offset", 0, std::numeric_limits<std::int64_t>::max() / 10);
+    query.offset = integer(*offset, "offset", 0, kMaxInteger);
   }
   if (const auto limit = filter(ctx, "limit")) query.limit = integer(*limit, "limit", 1, 100);
 
