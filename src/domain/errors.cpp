@@ -6,8 +6,8 @@ namespace cdbemu::domain {
 namespace {
 
 constexpr std::array kCatalogue = {
-#define CDB_EMU_ERROR_ROW(name, code, desc, message, doc) \
-  ErrorInfo{ErrorCode::name, code, desc, message, doc},
+#define CDB_EMU_ERROR_ROW(name, code, desc, message, doc, actions) \
+  ErrorInfo{ErrorCode::name, code, desc, message, doc, actions},
     CDB_EMU_ERRORS(CDB_EMU_ERROR_ROW)
 #undef CDB_EMU_ERROR_ROW
 };

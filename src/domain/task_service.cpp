@@ -1,6 +1,7 @@
 #include "domain/task_service.hpp"
 
 #include "domain/errors.hpp"
+#include "domain/task_changes.hpp"
 #include "domain/text.hpp"
 #include "store/store.hpp"
 
@@ -94,14 +95,18 @@ std::int64_t TaskService::create_task(const CreateTaskRequest &request, const Cr
   task.submit_time = clock_.now();
   task.update_time = task.submit_time;
   task.owner_uin = caller ? caller->uin : src.uin;
-  return store_.insert_task(task);
+  const std::int64_t id = store_.insert_task(task);
+  note_task_change(id, std::nullopt, task.status);
+  return id;
 }
 
 void TaskService::advance_due(std::int64_t now) {
   if (progression_.polls > 0) return;  // reads move tasks, not time
   for (auto &task : store_.due_tasks(now)) {
+    const std::int32_t before = task.status;
     catch_up(task, now);
     store_.update_task(task);
+    note_task_change(task.job_id, before, task.status);
   }
 }
 
@@ -149,6 +154,7 @@ void TaskService::check_task(std::int64_t job_id, const Region &region, const Cr
     const auto [src, dst] = instances_of(task);
     begin_check(task, now, timing_, src, dst);
     store_.update_task(task);
+    note_task_change(task.job_id, 1, task.status);
   });
 }
 
@@ -161,14 +167,16 @@ void TaskService::start_task(std::int64_t job_id, const Region &region, const Cr
     const auto [src, dst] = instances_of(task);
     begin_start(task, now, timing_, src, dst);
     store_.update_task(task);
+    note_task_change(task.job_id, 4, task.status);
   });
 }
 
 void TaskService::delete_task(std::int64_t job_id, const Region &region, const Credential *caller) {
   store_.transaction([&] {
     advance_due(clock_.now());
-    task_for(TaskAction::Delete, "DelCdbDataSyncTask", job_id, region, caller);
+    const auto task = task_for(TaskAction::Delete, "DelCdbDataSyncTask", job_id, region, caller);
     store_.delete_task(job_id);
+    note_task_change(job_id, task.status, std::nullopt);
   });
 }
 
@@ -187,11 +195,13 @@ TaskList TaskService::list_tasks(store::TaskQuery query, const Credential *calle
     if (progression_.polls > 0) {
       // The page shows each task as read; the read may then move it one phase.
       for (auto task : out.tasks) {
+        const std::int32_t before = task.status;
         if (++task.polls >= progression_.polls) {
           task.polls = 0;
           advance(task, out.now);
         }
         store_.update_task(task);
+        note_task_change(task.job_id, before, task.status);
       }
     }
   });
