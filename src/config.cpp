@@ -91,6 +91,20 @@ std::optional<Config> parse_command_line(int argc, const char *const *argv, int 
   app.add_option("--step-seconds", cfg.step_seconds, "Seconds each of the 6 run steps takes (default: fixtures, else 5)")
       ->envname("CDB_EMU_STEP_SECONDS")->check(CLI::Range(std::int64_t{0}, std::int64_t{86400 * 365}));
 
+  app.add_option("--control-token", cfg.control_token,
+                 "Require \"Authorization: Bearer TOKEN\" on /_emulator/ calls and X-Emulator-* request headers")
+      ->envname("CDB_EMU_CONTROL_TOKEN");
+  app.add_flag("--no-control", cfg.no_control, "Turn the control plane off (404) and ignore X-Emulator-* headers")
+      ->envname("CDB_EMU_NO_CONTROL");
+  app.add_option("--journal-entries", cfg.journal_entries, "Most requests the journal keeps (oldest dropped first)")
+      ->envname("CDB_EMU_JOURNAL_ENTRIES")->check(CLI::Range(std::size_t{1}, std::size_t{10000000}))->capture_default_str();
+  app.add_option("--journal-bytes", cfg.journal_bytes, "Most bytes of JSON the journal keeps (oldest dropped first)")
+      ->envname("CDB_EMU_JOURNAL_BYTES")->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 34))->capture_default_str();
+  app.add_option("--max-delay-ms", cfg.max_delay_ms, "Longest delay a fault may inject")
+      ->envname("CDB_EMU_MAX_DELAY_MS")->check(CLI::Range(std::int64_t{0}, std::int64_t{600000}))->capture_default_str();
+  app.add_option("--max-wait-ms", cfg.max_wait_ms, "Longest /_emulator/requests/wait")
+      ->envname("CDB_EMU_MAX_WAIT_MS")->check(CLI::Range(std::int64_t{0}, std::int64_t{600000}))->capture_default_str();
+
   CLI::App *sign = app.add_subcommand("sign", "Sign a hand-made request like the SDKs do and print it with a curl line");
   sign->add_option("--url", cfg.sign.url, "http://HOST:PORT/v2/index.php?Action=...&Region=...&... (unsigned)")->required();
   sign->add_option("--method", cfg.sign.method, "GET or POST")->check(CLI::IsMember({"GET", "POST"}))->capture_default_str();
@@ -111,6 +125,9 @@ std::optional<Config> parse_command_line(int argc, const char *const *argv, int 
     }
     if (cfg.progression != "time" && !progression_polls(cfg.progression)) {
       throw CLI::ValidationError("--progression", "must be time or polls:N with N from 1 to 1000");
+    }
+    if (cfg.no_control && cfg.clock == "manual") {
+      throw CLI::ValidationError("--clock manual", "needs the control plane to move the clock; drop --no-control");
     }
     if (!cfg.clock_start.empty()) {
       if (cfg.clock != "manual") throw CLI::ValidationError("--clock-start", "needs --clock manual");

@@ -40,6 +40,12 @@ struct Config {
   std::optional<std::int64_t> verify_seconds;  ///< override of the fixtures' timing
   std::optional<std::int64_t> ready_seconds;
   std::optional<std::int64_t> step_seconds;
+  std::string control_token;             ///< when set, /_emulator/ and X-Emulator-* headers need "Bearer <token>"
+  bool no_control = false;               ///< turn the control plane off (404) and ignore X-Emulator-* headers
+  std::size_t journal_entries = 10000;   ///< request journal cap, entries
+  std::size_t journal_bytes = 8 << 20;   ///< request journal cap, bytes of JSON
+  std::int64_t max_delay_ms = 30000;     ///< longest injected delay
+  std::int64_t max_wait_ms = 30000;      ///< longest /_emulator/requests/wait
   bool sign_command = false;  ///< `cdb-sync-emulator sign ...`: sign a request instead of serving
   SignOptions sign;
 };

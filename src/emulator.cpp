@@ -14,6 +14,7 @@
 #include "http/auth.hpp"
 #include "domain/task_service.hpp"
 #include "http/server.hpp"
+#include "logging.hpp"
 #include "store/store.hpp"
 
 namespace cdbemu {
@@ -61,6 +62,20 @@ domain::Clock clock_of(const Config &config, std::int32_t utc_offset) {
   return domain::Clock(true, start.value_or(domain::Clock::wall_seconds()));
 }
 
+control::ControlOptions control_options(const Config &config, std::int32_t utc_offset) {
+  control::ControlOptions options;
+  options.enabled = !config.no_control;
+  options.token = config.control_token;
+  options.max_delay_ms = config.max_delay_ms;
+  options.max_wait_ms = config.max_wait_ms;
+  options.journal_entries = config.journal_entries;
+  options.journal_bytes = config.journal_bytes;
+  options.utc_offset = utc_offset;
+  // Sleeping requests (delays, waits) may take at most half the workers.
+  options.sleep_slots = std::max(1, config.threads / 2);
+  return options;
+}
+
 }  // namespace
 
 struct Emulator::Impl {
@@ -74,13 +89,27 @@ struct Emulator::Impl {
                 domain::Progression{progression_polls(cfg.progression).value_or(0)}),
         nonces(cfg.nonce_capacity, cfg.timestamp_window),
         auth(cfg.auth == "verify", load_credentials(cfg), cfg.timestamp_window, nonces),
-        control(clock, options.utc_offset),
+        control(control_options(cfg, options.utc_offset), clock,
+                {[this] { return store.count_tasks(); }, [this](bool reset_ids) { reset(reset_ids); }}),
         server(config, service, auth, options, control) {
     // Bind first: a start that fails on a busy port must not touch a database another
     // emulator may be serving.
     port = server.bind();
+    if (config.host != "127.0.0.1" && config.host != "localhost" && config.host != "::1") {
+      logging::log(logging::Level::Warn, "listening on " + config.host +
+                                             ": the emulator and its control plane are reachable from other hosts" +
+                                             (config.control_token.empty() ? " (consider --control-token)" : ""));
+    }
     store.replace_fixtures(fixtures.instances, fixtures.zones);
     store.raise_next_job_id(config.first_job_id);
+  }
+
+  /// Back to a fresh emulator: no tasks or nonces, the fixtures' instances, the clock's start.
+  void reset(bool reset_ids) {
+    store.delete_all_tasks(reset_ids, config.first_job_id);
+    store.replace_fixtures(fixtures.instances, fixtures.zones);
+    nonces.clear();
+    clock.restart();
   }
 
   Config config;

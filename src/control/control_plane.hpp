@@ -1,11 +1,20 @@
 #pragma once
-// The emulator's own endpoints under /_emulator/ (JSON in and out, JSON errors). The API at
-// /v2/index.php never changes because of them.
+// The emulator's own endpoints under /_emulator/ (JSON in and out, JSON errors): health, reset,
+// the error catalogue, the clock, fault rules and the request journal. The API at /v2/index.php
+// never changes because of them, except where a test asks for a fault.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <string>
+
+#include "control/faults.hpp"
+#include "control/journal.hpp"
 
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace cdbemu::domain {
@@ -14,16 +23,52 @@ class Clock;
 
 namespace cdbemu::control {
 
+struct ControlOptions {
+  bool enabled = true;            ///< false: every /_emulator/ path is 404, X-Emulator-* headers are ignored
+  std::string token;              ///< when set: "Authorization: Bearer <token>" is required
+  std::int64_t max_delay_ms = 30000;
+  std::int64_t max_wait_ms = 30000;
+  std::size_t journal_entries = 10000;
+  std::size_t journal_bytes = 8 << 20;
+  std::int32_t utc_offset = 8 * 3600;
+  int sleep_slots = 32;           ///< requests that may sleep (delays, waits) at once
+};
+
+/// What the control plane needs from the rest of the emulator.
+struct ControlHooks {
+  std::function<std::int64_t()> task_count;
+  std::function<void(bool reset_ids)> reset;  ///< tasks, nonces, instances, clock (faults and journal: here)
+};
+
 class ControlPlane {
  public:
-  ControlPlane(domain::Clock &clock, std::int32_t utc_offset) : clock_(clock), utc_offset_(utc_offset) {}
+  ControlPlane(ControlOptions options, domain::Clock &clock, ControlHooks hooks);
 
-  /// Adds the control routes to `server`.
+  /// Adds the control routes to `server` (or, when disabled, nothing).
   void install(httplib::Server &server);
 
+  const ControlOptions &options() const { return options_; }
+  FaultRules &faults() { return faults_; }
+  Journal &journal() { return journal_; }
+
+  /// Whether `req` carries the control token (always, when none is configured).
+  bool authorized(const httplib::Request &req) const;
+
+  /// Takes one of the slots for a request that sleeps (a delay or a wait); false when all are busy.
+  bool try_sleep_slot();
+  void release_sleep_slot();
+
+  /// Wakes every journal waiter (shutdown).
+  void shutdown() { journal_.shutdown(); }
+
  private:
+  ControlOptions options_;
   domain::Clock &clock_;
-  std::int32_t utc_offset_;
+  ControlHooks hooks_;
+  FaultRules faults_;
+  Journal journal_;
+  std::atomic<int> sleeping_{0};
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace cdbemu::control

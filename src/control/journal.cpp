@@ -13,6 +13,7 @@ nlohmann::ordered_json to_json(const JournalEntry &entry) {
   out["code"] = entry.code;
   out["latencyMs"] = entry.latency_ms;
   if (!entry.fault_id.empty()) out["faultId"] = entry.fault_id;
+  if (!entry.transport.empty()) out["transport"] = entry.transport;
   if (!entry.changes.empty()) {
     nlohmann::ordered_json changes = nlohmann::ordered_json::array();
     for (const auto &change : entry.changes) {

@@ -29,6 +29,7 @@ struct JournalEntry {
   int code = 0;
   double latency_ms = 0;
   std::string fault_id;
+  std::string transport;  ///< a transport fault's kind (http502, emptyBody, truncatedBody)
   std::vector<TaskChange> changes;
 };
 

@@ -54,4 +54,10 @@ ApiError::ApiError(ErrorCode code, std::string_view detail)
       info_(&error_info(code)),
       message_(compose(*info_, detail)) {}
 
+ApiError ApiError::with_message(ErrorCode code, std::string message) {
+  ApiError error(code);
+  error.message_ = std::move(message);
+  return error;
+}
+
 }  // namespace cdbemu::domain

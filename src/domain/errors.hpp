@@ -107,6 +107,8 @@ class ApiError : public std::runtime_error {
  public:
   /// An error with the catalogue's default message, followed by ": detail" when detail is given.
   explicit ApiError(ErrorCode code, std::string_view detail = {});
+  /// An error whose whole message is `message` (an injected fault's own text).
+  static ApiError with_message(ErrorCode code, std::string message);
 
   const ErrorInfo &info() const { return *info_; }
   std::int32_t code() const { return info_->code; }

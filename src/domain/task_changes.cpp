@@ -7,9 +7,7 @@ thread_local std::vector<TaskChange> *t_changes = nullptr;
 
 }  // namespace
 
-TaskChangeScope::TaskChangeScope(std::vector<TaskChange> &out) : previous_(t_changes) { t_changes = &out; }
-
-TaskChangeScope::~TaskChangeScope() { t_changes = previous_; }
+void collect_task_changes(std::vector<TaskChange> *out) { t_changes = out; }
 
 void note_task_change(std::int64_t job_id, std::optional<std::int32_t> before, std::optional<std::int32_t> after) {
   if (!t_changes || before == after) return;

@@ -1,6 +1,6 @@
 #pragma once
 // Which tasks a request changed, for the journal: the service notes every status change (those
-// caused by reads too) into the scope the HTTP layer opened around the request on this thread.
+// caused by reads too) into the list the HTTP layer set for the request being served on this thread.
 
 #include <cstdint>
 #include <optional>
@@ -15,19 +15,10 @@ struct TaskChange {
   std::optional<std::int32_t> after;
 };
 
-/// Collects the changes noted on this thread while it lives.
-class TaskChangeScope {
- public:
-  explicit TaskChangeScope(std::vector<TaskChange> &out);
-  ~TaskChangeScope();
-  TaskChangeScope(const TaskChangeScope &) = delete;
-  TaskChangeScope &operator=(const TaskChangeScope &) = delete;
+/// Makes this thread's notes go to `out` (nullptr: nowhere).
+void collect_task_changes(std::vector<TaskChange> *out);
 
- private:
-  std::vector<TaskChange> *previous_;
-};
-
-/// Notes a change into the current scope (if any), merging with an earlier note of the same task.
+/// Notes a change for this thread, merging with an earlier note of the same task.
 void note_task_change(std::int64_t job_id, std::optional<std::int32_t> before, std::optional<std::int32_t> after);
 
 }  // namespace cdbemu::domain

@@ -72,6 +72,9 @@ class TaskService {
   void start_task(std::int64_t job_id, const Region &region, const Credential *caller);
   /// DelCdbDataSyncTask: 9591 → 4102 → 30016, then the task is gone (its id is never reused).
   void delete_task(std::int64_t job_id, const Region &region, const Credential *caller);
+  /// The stored task as it is, without applying due transitions (for matching faults).
+  std::optional<store::TaskRecord> peek_task(std::int64_t job_id) { return store_.find_task(job_id); }
+
   /// GetCdbDataSyncTaskList: the caller's tasks of `query.region` that match, after every due
   /// transition. With --progression polls:N each listed task counts a read (and may move after it).
   TaskList list_tasks(store::TaskQuery query, const Credential *caller);

@@ -82,6 +82,10 @@ const domain::Credential *Authenticator::authenticate(const AuthRequest &request
   return credential;
 }
 
+void Authenticator::forget_nonce(const api::CommonParams &common) const {
+  if (verify_) nonces_.forget(common.secret_id, common.nonce);
+}
+
 std::string header_safe(std::string_view text, std::size_t limit) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   constexpr std::string_view kMarker = "...(truncated)";

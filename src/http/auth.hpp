@@ -36,6 +36,9 @@ class Authenticator {
 
   const domain::Credentials &credentials() const { return credentials_; }
 
+  /// Forgets the request's nonce: the request is not going to count (an injected fault).
+  void forget_nonce(const api::CommonParams &common) const;
+
  private:
   bool verify_;
   domain::Credentials credentials_;

@@ -15,11 +15,14 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "api/action.hpp"
 #include "api/dispatch.hpp"
 #include "control/control_plane.hpp"
 #include "domain/errors.hpp"
+#include "domain/task_changes.hpp"
+#include "domain/task_service.hpp"
 #include "http/auth.hpp"
 #include "http/connection.hpp"
 #include "http/params.hpp"
@@ -45,11 +48,15 @@ constexpr const char *kMovedContentType = "X-Emulator-Internal-Content-Type";
 // stays usable for the client's next request; beyond it the connection is ended.
 constexpr std::size_t kDrainLimit = 64 * 1024 * 1024;
 
-/// What the logger needs about the request being served on this thread.
+/// What the logger and the journal need about the request being served on this thread.
 struct RequestState {
   std::string id;
   std::string action;
   std::chrono::steady_clock::time_point start;
+  nlohmann::ordered_json params;  ///< for the journal: decoded, redacted
+  std::string fault_id;
+  std::string transport;  ///< a transport fault's kind
+  std::vector<domain::TaskChange> changes;
 };
 thread_local RequestState t_request;
 
@@ -115,6 +122,9 @@ std::string library_error_detail(const httplib::Request &req, int status, const 
   }
 }
 
+/// X-Emulator-* request headers without the control token (answered 401).
+struct ControlHeaderRefused {};
+
 ApiError method_not_supported(const httplib::Request &req) {
   return ApiError(ErrorCode::InvalidParameter, "method " + req.method + " is not supported; use GET or POST");
 }
@@ -128,16 +138,23 @@ ApiError no_endpoint(const httplib::Request &) {
 struct Server::Impl {
   Impl(const Config &cfg, domain::TaskService &svc, const Authenticator &authenticator,
        const api::ApiOptions &api_options, control::ControlPlane &control_plane)
-      : config(cfg), service(svc), auth(authenticator), options(api_options), owner(make_server(cfg)), server(*owner) {
+      : config(cfg),
+        service(svc),
+        auth(authenticator),
+        options(api_options),
+        control(control_plane),
+        owner(make_server(cfg)),
+        server(*owner) {
     std::random_device seed;
     id_prefix = seed();
-    configure(control_plane);
+    configure();
   }
 
   const Config &config;
   domain::TaskService &service;
   const Authenticator &auth;
   const api::ApiOptions &options;
+  control::ControlPlane &control;
   std::unique_ptr<httplib::Server> owner;
   httplib::Server &server;
   std::atomic<std::uint32_t> next_request{1};
@@ -155,6 +172,11 @@ struct Server::Impl {
     }
     t_request.id = fmt::format("{:08x}{:08x}", id_prefix, next_request.fetch_add(1));
     t_request.action.clear();
+    t_request.params = nlohmann::ordered_json::object();
+    t_request.fault_id.clear();
+    t_request.transport.clear();
+    t_request.changes.clear();
+    domain::collect_task_changes(&t_request.changes);
     t_request.start = std::chrono::steady_clock::now();
     res.set_header(kRequestIdHeader, t_request.id);
   }
@@ -164,9 +186,26 @@ struct Server::Impl {
       std::lock_guard lock(busy_mutex);
       busy.erase(peer_of(req));
     }
-    const auto elapsed = std::chrono::steady_clock::now() - t_request.start;
-    logging::log_request({t_request.id, req.method, req.path, t_request.action, code,
-                          std::chrono::duration<double, std::milli>(elapsed).count()});
+    domain::collect_task_changes(nullptr);
+    const double latency_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_request.start).count();
+    logging::log_request({t_request.id, req.method, req.path, t_request.action, code, latency_ms});
+    if (req.path == kApiPath && control.options().enabled) {
+      control::JournalEntry entry;
+      entry.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+      entry.request_id = t_request.id;
+      entry.method = req.method;
+      entry.action = t_request.action;
+      entry.params = std::move(t_request.params);
+      entry.code = code;
+      entry.latency_ms = latency_ms;
+      entry.fault_id = t_request.fault_id;
+      entry.transport = t_request.transport;
+      entry.changes = std::move(t_request.changes);
+      control.journal().record(std::move(entry));
+    }
   }
 
   /// Answers without routing: `error` as the envelope with HTTP `status`. A body the request
@@ -181,16 +220,127 @@ struct Server::Impl {
   /// Decodes, dispatches and renders one API request; errors are thrown to the exception handler.
   void serve_api(const httplib::Request &req, httplib::Response &res, const std::string *body) {
     RawParams raw;
+    if (control.options().enabled && !control.authorized(req) &&
+        (req.has_header("X-Emulator-Fault") || req.has_header("X-Emulator-Delay-Ms"))) {
+      throw ControlHeaderRefused{};
+    }
     decode_urlencoded(query_of(req.target), config.limits, raw);
     if (body) decode_body(req, *body, raw);
+    t_request.params = journal_params(raw);
     const ParamNode params = ParamNode::build(raw, config.limits);
     t_request.action = api::action_name(params);
     const api::CommonParams common = api::check_common_params(params);
     const domain::Credential *caller = authenticate(req, res, raw, common);
+    if (const auto fault = pick_fault(req, params, common)) {
+      // A fault changes no state: the nonce this request recorded does not count either.
+      auth.forget_nonce(common);
+      if (apply_fault(*fault, req, res)) return;
+    }
     const nlohmann::ordered_json data = api::dispatch(service, options, params, common, caller);
     res.status = 200;
     res.set_content(success_body(data, config.string_code), "application/json");
     finish_request(req, 0);
+  }
+
+  /// The parameters as the journal keeps them: Signature and Token redacted, long values and
+  /// large sets cut.
+  static nlohmann::ordered_json journal_params(const RawParams &raw) {
+    constexpr std::size_t kMaxParams = 200;
+    constexpr std::size_t kMaxValue = 256;
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    std::size_t kept = 0;
+    for (const auto &param : raw) {
+      if (kept == kMaxParams) {
+        out["..."] = std::to_string(raw.size() - kMaxParams) + " more parameters not kept";
+        break;
+      }
+      const bool secret = param.name == "Signature" || param.name == "Token" || param.name == "SecretKey";
+      std::string value = secret ? "(redacted)" : param.value.substr(0, kMaxValue);
+      if (!secret && param.value.size() > kMaxValue) value += "...";
+      if (!out.contains(param.name)) ++kept;
+      out[param.name] = std::move(value);
+    }
+    return out;
+  }
+
+  /// The fault for this request: the X-Emulator-Fault / X-Emulator-Delay-Ms headers first, then
+  /// the oldest matching rule; at most one.
+  std::optional<control::FiredFault> pick_fault(const httplib::Request &req, const ParamNode &params,
+                                                const api::CommonParams &common) {
+    if (!control.options().enabled) return std::nullopt;
+    const std::string header_fault = req.get_header_value("X-Emulator-Fault");
+    const std::string header_delay = req.get_header_value("X-Emulator-Delay-Ms");
+    if (!header_fault.empty() || !header_delay.empty()) {
+      control::FiredFault fired{"header", control::FaultRules::from_headers(header_fault, header_delay,
+                                                                          control.options().max_delay_ms)};
+      control.faults().count_header_firing();
+      return fired;
+    }
+    control::FaultSubject subject;
+    subject.action = common.action;
+    const auto value = [&](std::string_view name) -> const std::string * {
+      const ParamNode *node = params.find(name);
+      return node && node->is_value() ? &node->value() : nullptr;
+    };
+    if (const std::string *job_id = value("jobId");
+        job_id && !job_id->empty() && job_id->size() <= 18 &&
+        job_id->find_first_not_of("0123456789") == std::string::npos) {
+      subject.job_id = std::stoll(*job_id);
+      if (const auto task = service.peek_task(*subject.job_id)) {
+        subject.instance_ids = {task->src_instance_id, task->dst_instance_id};
+        subject.job_name = task->job_name;
+      }
+    }
+    if (const std::string *job_name = value("jobName")) subject.job_name = *job_name;
+    for (const char *side : {"srcInfo", "dstInfo"}) {
+      const ParamNode *list = params.find(side);
+      if (!list || !list->is_list() || list->items().empty()) continue;
+      const ParamNode *id = list->items().front().find("cdbUInstanceId");
+      if (id && id->is_value()) subject.instance_ids.insert(id->value());
+    }
+    return control.faults().fire(subject);
+  }
+
+  /// Applies a fault: its delay, then its error or broken transport. True when the answer is made.
+  bool apply_fault(const control::FiredFault &fault, const httplib::Request &req, httplib::Response &res) {
+    t_request.fault_id = fault.id;
+    const control::FaultEffect &effect = fault.effect;
+    if (effect.delay_ms > 0) {
+      // Sleeping holds a worker thread: only a bounded number of requests may do it at once.
+      if (control.try_sleep_slot()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(effect.delay_ms));
+        control.release_sleep_slot();
+      } else {
+        logging::log(logging::Level::Warn, "request " + t_request.id + ": too many delayed requests; delay skipped");
+      }
+    }
+    if (effect.code) {
+      throw effect.message.empty() ? ApiError(*effect.code) : ApiError::with_message(*effect.code, effect.message);
+    }
+    if (effect.http_status) {
+      t_request.transport = "http" + std::to_string(effect.http_status);
+      res.status = effect.http_status;
+      res.set_content("", "text/plain");
+    } else if (effect.empty_body) {
+      t_request.transport = "emptyBody";
+      res.status = 200;
+      res.set_content("", "application/json");
+    } else if (effect.truncated_body) {
+      t_request.transport = "truncatedBody";
+      // Announce a whole envelope, send half of it, then end the connection.
+      const std::string whole = success_body(nlohmann::ordered_json::array(), config.string_code);
+      res.status = 200;
+      res.set_content_provider(whole.size(), "application/json",
+                               [half = whole.substr(0, whole.size() / 2)](std::size_t offset, std::size_t,
+                                                                          httplib::DataSink &sink) {
+                                 if (offset == 0) sink.write(half.data(), half.size());
+                                 return false;
+                               });
+    } else {
+      return false;  // a delay alone: now process normally
+    }
+    finish_request(req, 0);
+    return true;
   }
 
   /// The caller's key; on a bad signature, tells the developer what was signed (never in the body).
@@ -281,7 +431,7 @@ struct Server::Impl {
                                }));
   }
 
-  void configure(control::ControlPlane &control_plane) {
+  void configure() {
     server.new_task_queue = [threads = config.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
     server.set_tcp_nodelay(true);
     // Replaces httplib's default options, which include SO_REUSEPORT: two emulators must never
@@ -328,7 +478,7 @@ struct Server::Impl {
       const std::string body = read_body(req, res, reader);
       serve_api(req, res, &body);
     });
-    control_plane.install(server);
+    control.install(server);
     // Every other method and path: the envelope, never an HTML page; bodies are drained first.
     using S = httplib::Server;
     for (const auto reg : {static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Put),
@@ -349,6 +499,18 @@ struct Server::Impl {
       } catch (const ApiError &error) {
         render_error(error, res);
         finish_request(req, error.code());
+      } catch (const ControlHeaderRefused &) {
+        res.status = 401;
+        res.set_content(
+            nlohmann::ordered_json(
+                {{"error", "X-Emulator-* headers require \"Authorization: Bearer <token>\" (--control-token)"}})
+                .dump(),
+            "application/json");
+        finish_request(req, 401);
+      } catch (const control::FaultRuleError &e) {
+        res.status = 400;
+        res.set_content(nlohmann::ordered_json({{"error", e.message}}).dump(), "application/json");
+        finish_request(req, 400);
       } catch (const std::exception &e) {
         logging::log(logging::Level::Error, "request " + t_request.id + " failed: " + e.what());
         render_error(ApiError(ErrorCode::InternalError, "request id " + t_request.id), res);
@@ -423,6 +585,7 @@ void Server::listen() {
 
 void Server::stop() {
   impl_->stop_requested = true;
+  impl_->control.shutdown();
   impl_->server.stop();
   // Idle keep-alive connections would otherwise hold the shutdown for --keep-alive-timeout.
   if (impl_->port > 0) {

@@ -413,6 +413,16 @@ TaskPage Store::list_tasks(const TaskQuery &query) {
   return page;
 }
 
+void Store::delete_all_tasks(bool restart_ids, std::int64_t first_job_id) {
+  transaction([&] {
+    db_->exec("DELETE FROM tasks");
+    if (restart_ids) {
+      Statement update(db_->handle(), "UPDATE sqlite_sequence SET seq = ? WHERE name = 'tasks'");
+      update.bind(1, first_job_id - 1).run();
+    }
+  });
+}
+
 std::int64_t Store::count_tasks() {
   std::lock_guard lock(mutex_);
   StatementScope count(stmts_->count_tasks);

@@ -87,6 +87,8 @@ class Store {
                                          std::int64_t except_job_id);
   /// One page of a List query.
   TaskPage list_tasks(const TaskQuery &query);
+  /// Deletes every task; with `restart_ids` the next id becomes `first_job_id` again.
+  void delete_all_tasks(bool restart_ids, std::int64_t first_job_id);
   /// Number of stored tasks.
   std::int64_t count_tasks();
 
