@@ -105,6 +105,9 @@ std::optional<Config> parse_command_line(int argc, const char *const *argv, int 
   app.add_option("--max-wait-ms", cfg.max_wait_ms, "Longest /_emulator/requests/wait")
       ->envname("CDB_EMU_MAX_WAIT_MS")->check(CLI::Range(std::int64_t{0}, std::int64_t{600000}))->capture_default_str();
 
+  app.add_option("--snapshot-dir", cfg.snapshot_dir, "Keep snapshots in this directory so they survive restarts (default: in memory)")
+      ->envname("CDB_EMU_SNAPSHOT_DIR");
+
   CLI::App *sign = app.add_subcommand("sign", "Sign a hand-made request like the SDKs do and print it with a curl line");
   sign->add_option("--url", cfg.sign.url, "http://HOST:PORT/v2/index.php?Action=...&Region=...&... (unsigned)")->required();
   sign->add_option("--method", cfg.sign.method, "GET or POST")->check(CLI::IsMember({"GET", "POST"}))->capture_default_str();

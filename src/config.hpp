@@ -46,6 +46,7 @@ struct Config {
   std::size_t journal_bytes = 8 << 20;   ///< request journal cap, bytes of JSON
   std::int64_t max_delay_ms = 30000;     ///< longest injected delay
   std::int64_t max_wait_ms = 30000;      ///< longest /_emulator/requests/wait
+  std::string snapshot_dir;              ///< keep snapshots here (they survive restarts); empty: in memory
   bool sign_command = false;  ///< `cdb-sync-emulator sign ...`: sign a request instead of serving
   SignOptions sign;
 };

@@ -15,6 +15,7 @@
 #include "domain/task_service.hpp"
 #include "http/server.hpp"
 #include "logging.hpp"
+#include "store/snapshots.hpp"
 #include "store/store.hpp"
 
 namespace cdbemu {
@@ -89,8 +90,14 @@ struct Emulator::Impl {
                 domain::Progression{progression_polls(cfg.progression).value_or(0)}),
         nonces(cfg.nonce_capacity, cfg.timestamp_window),
         auth(cfg.auth == "verify", load_credentials(cfg), cfg.timestamp_window, nonces),
-        control(control_options(cfg, options.utc_offset), clock,
-                {[this] { return store.count_tasks(); }, [this](bool reset_ids) { reset(reset_ids); }}),
+        snapshots(cfg.snapshot_dir),
+        control(control_options(cfg, options.utc_offset), clock, {store, service, snapshots},
+                {[this] { return store.count_tasks(); }, [this](bool reset_ids) { reset(reset_ids); },
+                 [this](control::MetricsReadings &readings) {
+                   readings.tasks_by_status = store.count_by_status();
+                   readings.nonces = nonces.size();
+                   readings.nonce_evictions = nonces.evictions();
+                 }}),
         server(config, service, auth, options, control) {
     // Bind first: a start that fails on a busy port must not touch a database another
     // emulator may be serving.
@@ -102,6 +109,13 @@ struct Emulator::Impl {
     }
     store.replace_fixtures(fixtures.instances, fixtures.zones);
     store.raise_next_job_id(config.first_job_id);
+    // A manual clock never goes backwards, across restarts too: it starts no earlier than the
+    // latest time the stored tasks record.
+    if (const std::int64_t latest = store.latest_task_time(); clock.manual() && latest > clock.now()) {
+      logging::log(logging::Level::Warn, "the database holds tasks up to " + domain::format_time(latest, options.utc_offset) +
+                                             ": the manual clock starts there instead");
+      clock.start_at(latest);
+    }
   }
 
   /// Back to a fresh emulator: no tasks or nonces, the fixtures' instances, the clock's start.
@@ -120,6 +134,7 @@ struct Emulator::Impl {
   domain::TaskService service;
   domain::NonceCache nonces;
   http::Authenticator auth;
+  store::Snapshots snapshots;
   control::ControlPlane control;
   http::Server server;
   int port = 0;

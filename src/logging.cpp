@@ -42,7 +42,7 @@ void emit_json(Level level, nlohmann::ordered_json fields) {
 
 /// Text-mode copy of untrusted text: one line, no raw control bytes or invalid UTF-8.
 std::string printable(std::string_view text, bool escape_spaces = true) {
-  std::string out = domain::escape_text(text, 4096);
+  std::string out = domain::escape_text(text, 65536, false);
   if (!escape_spaces) return out;
   std::string spaced;
   for (const char c : out) {

@@ -4,7 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/task_lifecycle.hpp"
+#include "domain/regions.hpp"
 #include "domain/times.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
 
 namespace cdbemu::api {
 namespace {
@@ -101,8 +105,9 @@ ordered_json job_output(const TaskRecord &task, const ViewClock &clock, const Ru
   char percent[16];
   std::snprintf(percent, sizeof(percent), "%.2f", progress.step_percent);
   out["stepPercent"] = percent;
+  // As in the documented example (111 = endTime 15:06:00 - createTime 15:04:09): from the Start call.
   const std::int64_t until = task.end_at != 0 ? task.end_at : clock.now;
-  out["costTime"] = task.sync_at != 0 ? std::max<std::int64_t>(0, until - task.sync_at) : 0;
+  out["costTime"] = std::max<std::int64_t>(0, until - task.start_at);
   out["createTime"] = domain::format_time(task.start_at, clock.utc_offset);
   ordered_json steps = ordered_json::array();
   for (std::size_t i = 0; i < domain::kRunSteps.size(); ++i) {
@@ -164,6 +169,152 @@ ordered_json job_list_item(const TaskRecord &task, const ViewClock &clock) {
   detail["submitTime"] = domain::format_time(task.submit_time, clock.utc_offset);
   item["detail"] = std::move(detail);
   return item;
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string &field, const std::string &what) {
+  throw std::invalid_argument(field + ": " + what);
+}
+
+const nlohmann::json &member(const nlohmann::json &object, const char *name, const std::string &path) {
+  if (!object.is_object() || !object.contains(name)) bad(path + name, "is missing");
+  return object[name];
+}
+
+std::int64_t int_field(const nlohmann::json &object, const char *name, const std::string &path, std::int64_t min,
+                       std::int64_t max) {
+  const auto &value = member(object, name, path);
+  // The documented example has some integers as strings ("1"); take both.
+  std::int64_t number = 0;
+  if (value.is_number_integer()) {
+    number = value.get<std::int64_t>();
+  } else if (value.is_string() && !value.get<std::string>().empty() &&
+             value.get<std::string>().find_first_not_of("0123456789") == std::string::npos &&
+             value.get<std::string>().size() <= 18) {
+    number = std::stoll(value.get<std::string>());
+  } else {
+    bad(path + name, "must be an integer");
+  }
+  if (number < min || number > max) bad(path + name, "must be from " + std::to_string(min) + " to " + std::to_string(max));
+  return number;
+}
+
+std::string string_field(const nlohmann::json &object, const char *name, const std::string &path) {
+  const auto &value = member(object, name, path);
+  if (!value.is_string()) bad(path + name, "must be a string");
+  return value.get<std::string>();
+}
+
+std::int64_t time_field(const nlohmann::json &object, const char *name, const std::string &path, std::int32_t offset) {
+  const std::string text = string_field(object, name, path);
+  if (text == "0000-00-00 00:00:00") return 0;
+  const auto time = domain::parse_time(text, offset);
+  if (!time) bad(path + name, "must be a time as yyyy-mm-dd hh:mm:ss");
+  return *time;
+}
+
+}  // namespace
+
+store::TaskRecord task_from_item(const nlohmann::json &item, const ViewClock &clock, const domain::Timing &timing) {
+  if (!item.is_object()) bad("item", "must be an object");
+  store::TaskRecord task;
+  task.job_id = int_field(item, "jobId", "", 1, 999999999999999999);
+  task.status = static_cast<std::int32_t>(int_field(item, "status", "", 0, 9));
+  const std::int64_t progress = item.contains("progress") ? int_field(item, "progress", "", 0, 100) : 0;
+  task.sync_at = item.contains("startTime") ? time_field(item, "startTime", "", clock.utc_offset) : 0;
+  task.end_at = item.contains("endTime") ? time_field(item, "endTime", "", clock.utc_offset) : 0;
+  const auto &detail = member(item, "detail", "");
+  task.job_name = string_field(detail, "jobName", "detail.");
+  const auto &src = member(detail, "srcInfo", "detail.");
+  task.src_region_id = static_cast<std::int32_t>(int_field(src, "regionId", "detail.srcInfo.", 0, 9999));
+  const auto region = domain::find_region_by_id(task.src_region_id);
+  if (!region) bad("detail.srcInfo.regionId", "is no known region id");
+  task.region = std::string(region->long_name);
+  task.src_instance_id = string_field(src, "cdbUInstanceId", "detail.srcInfo.");
+  if (src.contains("dbInfo")) {
+    const auto &db_info = src["dbInfo"];
+    if (!db_info.is_array()) bad("detail.srcInfo.dbInfo", "must be an array");
+    for (const auto &db : db_info) {
+      store::DbInfoRecord record;
+      record.database = string_field(db, "database", "detail.srcInfo.dbInfo[].");
+      if (db.contains("table")) {
+        if (!db["table"].is_array()) bad("detail.srcInfo.dbInfo[].table", "must be an array of strings");
+        for (const auto &table : db["table"]) {
+          if (!table.is_string()) bad("detail.srcInfo.dbInfo[].table", "must be an array of strings");
+          record.tables.push_back(table.get<std::string>());
+        }
+      }
+      task.src_db_info.push_back(std::move(record));
+    }
+  }
+  task.is_override_root =
+      src.contains("isOverrideRoot") ? static_cast<std::int32_t>(int_field(src, "isOverrideRoot", "detail.srcInfo.", 0, 1)) : 0;
+  const auto &dst = member(detail, "dstInfo", "detail.");
+  task.dst_region_id = static_cast<std::int32_t>(int_field(dst, "regionId", "detail.dstInfo.", 0, 9999));
+  task.dst_instance_id = string_field(dst, "cdbUInstanceId", "detail.dstInfo.");
+  task.submit_time = detail.contains("submitTime") ? time_field(detail, "submitTime", "detail.", clock.utc_offset) : clock.now;
+  task.update_time = detail.contains("updateTime") ? time_field(detail, "updateTime", "detail.", clock.utc_offset) : clock.now;
+  if (task.update_time == 0) task.update_time = task.submit_time;
+
+  task.verify_seconds = timing.verify_seconds;
+  task.ready_seconds = timing.ready_seconds;
+  task.step_seconds = timing.step_seconds;
+  const nlohmann::json output = detail.contains("jobOutput") ? detail["jobOutput"] : nlohmann::json::array();
+  const nlohmann::json check = detail.contains("checkInfo") ? detail["checkInfo"] : nlohmann::json::object();
+  if (task.status >= 2) {
+    // When verification happened is not shown; it ended by the last change at the latest.
+    task.check_at = task.update_time;
+    if (task.status != 2) task.check_done_at = task.update_time;
+  }
+  if (task.status == 2) {
+    const std::size_t steps = check.is_object() && check.contains("checkResult") && check["checkResult"].is_object() &&
+                                      check["checkResult"].contains("stepInfo") && check["checkResult"]["stepInfo"].is_array()
+                                  ? check["checkResult"]["stepInfo"].size()
+                                  : 0;
+    task.check_at = clock.now - static_cast<std::int64_t>(steps) * timing.verify_seconds /
+                                    static_cast<std::int64_t>(domain::kCheckSteps.size());
+    task.next_at = task.check_at + timing.verify_seconds;
+  }
+  if (task.status == 3) {
+    task.check_fail_step = 7;
+    if (check.is_object() && check.contains("checkResult") && check["checkResult"].is_object() &&
+        check["checkResult"].contains("stepInfo") && check["checkResult"]["stepInfo"].is_array()) {
+      for (const auto &step : check["checkResult"]["stepInfo"]) {
+        if (step.is_object() && step.value("code", 0) != 0) task.check_fail_step = step.value("stepNo", 7);
+      }
+    }
+  }
+  if (task.status >= 5 && task.status != 7) {
+    task.start_at = output.is_object() && output.contains("createTime")
+                        ? time_field(output, "createTime", "detail.jobOutput.", clock.utc_offset)
+                        : task.update_time;
+  }
+  if (task.status == 5) task.next_at = task.start_at + timing.ready_seconds;
+  if (task.status == 6) {
+    // Where the run stands: the shown step and its percent, else the overall progress.
+    double done_steps = static_cast<double>(progress) * 6.0 / 100.0;
+    if (output.is_object() && output.contains("stepNow") && int_field(output, "stepNow", "detail.jobOutput.", 0, 6) > 0) {
+      const std::string percent = output.contains("stepPercent") && output["stepPercent"].is_string()
+                                      ? output["stepPercent"].get<std::string>()
+                                      : "0";
+      done_steps = static_cast<double>(int_field(output, "stepNow", "detail.jobOutput.", 1, 6) - 1) +
+                   std::clamp(std::atof(percent.c_str()) / 100.0, 0.0, 0.999);
+    }
+    task.run_step = std::min(6, static_cast<std::int32_t>(done_steps) + 1);
+    const double fraction = done_steps - (task.run_step - 1);
+    task.step_at = clock.now - static_cast<std::int64_t>(fraction * static_cast<double>(timing.step_seconds) + 0.5);
+    task.next_at = task.step_at + timing.step_seconds;
+    if (task.sync_at == 0) task.sync_at = task.step_at - (task.run_step - 1) * timing.step_seconds;
+  }
+  if (task.status == 8) {
+    task.run_fail_step = output.is_object() && output.contains("stepNow")
+                             ? static_cast<std::int32_t>(int_field(output, "stepNow", "detail.jobOutput.", 1, 6))
+                             : 1;
+    task.run_step = task.run_fail_step;
+  }
+  if (task.status == 9) task.run_step = 6;
+  return task;
 }
 
 }  // namespace cdbemu::api

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 
+#include "domain/task_lifecycle.hpp"
 #include "store/records.hpp"
 
 namespace cdbemu::api {
@@ -18,5 +19,10 @@ struct ViewClock {
 
 /// The jobList item of `task`.
 nlohmann::ordered_json job_list_item(const store::TaskRecord &task, const ViewClock &clock);
+
+/// The task a jobList item describes (import): the lifecycle is rebuilt so the task continues
+/// from where the item shows it, on the clock, with `timing`. Throws std::invalid_argument naming
+/// the field. owner_uin and dst_zone_id are left for the caller.
+store::TaskRecord task_from_item(const nlohmann::json &item, const ViewClock &clock, const domain::Timing &timing);
 
 }  // namespace cdbemu::api

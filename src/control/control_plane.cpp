@@ -1,5 +1,7 @@
 #include "control/control_plane.hpp"
 
+#include "control/routes.hpp"
+
 #include <httplib.h>
 
 #include <charconv>
@@ -13,25 +15,6 @@ namespace cdbemu::control {
 namespace {
 
 using nlohmann::ordered_json;
-
-/// A control-plane failure: HTTP `status` with {"error": message}.
-struct ControlError {
-  int status;
-  std::string message;
-};
-
-void reply(httplib::Response &res, int status, const ordered_json &body) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
-}
-
-/// The request body as a JSON object ({} when empty), or 400.
-nlohmann::json json_body(const httplib::Request &req, bool allow_empty = false) {
-  if (allow_empty && req.body.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
-  const auto body = nlohmann::json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) throw ControlError{400, "the body must be a JSON object"};
-  return body;
-}
 
 /// A non-negative integer query parameter, or `fallback` when absent; 400 when malformed.
 std::uint64_t number_param(const httplib::Request &req, const char *name, std::uint64_t fallback) {
@@ -65,9 +48,10 @@ JournalFilter journal_filter(const httplib::Request &req) {
 
 }  // namespace
 
-ControlPlane::ControlPlane(ControlOptions options, domain::Clock &clock, ControlHooks hooks)
+ControlPlane::ControlPlane(ControlOptions options, domain::Clock &clock, ControlState state, ControlHooks hooks)
     : options_(std::move(options)),
       clock_(clock),
+      state_(state),
       hooks_(std::move(hooks)),
       journal_(options_.journal_entries, options_.journal_bytes) {}
 
@@ -85,24 +69,7 @@ void ControlPlane::release_sleep_slot() { sleeping_.fetch_sub(1); }
 
 void ControlPlane::install(httplib::Server &server) {
   if (!options_.enabled) return;
-
-  // Every handler: the token first (a refused request changes nothing), then ControlError → JSON.
-  const auto guarded = [this](auto handler) {
-    return [this, handler](const httplib::Request &req, httplib::Response &res) {
-      try {
-        if (!authorized(req)) {
-          throw ControlError{401, "this emulator requires \"Authorization: Bearer <token>\" (--control-token)"};
-        }
-        handler(req, res);
-      } catch (const ControlError &e) {
-        reply(res, e.status, {{"error", e.message}});
-      } catch (const FaultRuleError &e) {
-        reply(res, 400, {{"error", e.message}});
-      } catch (const std::exception &e) {
-        reply(res, 500, {{"error", std::string("internal error: ") + e.what()}});
-      }
-    };
-  };
+  install_state_routes(server);
 
   const auto clock_state = [this] {
     ordered_json state;
@@ -187,6 +154,9 @@ void ControlPlane::install(httplib::Server &server) {
                   if (!parsed) throw ControlError{400, "set must be a time as \"yyyy-mm-dd hh:mm:ss\""};
                   target = *parsed;
                 }
+                // Wire times have four-digit years.
+                const auto last = domain::parse_time("9999-12-31 23:59:59", options_.utc_offset);
+                if (last && target > *last) throw ControlError{400, "the clock cannot pass 9999-12-31 23:59:59"};
                 if (!clock_.set(target)) {
                   throw ControlError{400, "the clock never goes backwards (it is " +
                                               domain::format_time(clock_.now(), options_.utc_offset) + ")"};
@@ -237,6 +207,18 @@ void ControlPlane::install(httplib::Server &server) {
                   journal_.clear();
                   reply(res, 200, {{"deleted", "all"}});
                 }));
+
+  server.Get("/_emulator/metrics", guarded([this](const httplib::Request &, httplib::Response &res) {
+               MetricsReadings readings;
+               hooks_.read_metrics(readings);
+               readings.faults_fired = faults_.fired_total();
+               readings.journal_entries = journal_.size();
+               readings.journal_bytes = journal_.bytes();
+               readings.journal_dropped_entries = journal_.dropped_entries();
+               readings.journal_dropped_bytes = journal_.dropped_bytes();
+               res.status = 200;
+               res.set_content(metrics_.render(readings), "text/plain; version=0.0.4");
+             }));
 
   // Anything else under /_emulator/.
   const auto unknown = guarded([](const httplib::Request &req, httplib::Response &) {

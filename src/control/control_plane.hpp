@@ -11,6 +11,7 @@
 
 #include "control/faults.hpp"
 #include "control/journal.hpp"
+#include "control/metrics.hpp"
 
 namespace httplib {
 class Server;
@@ -19,6 +20,11 @@ struct Request;
 
 namespace cdbemu::domain {
 class Clock;
+class TaskService;
+}
+namespace cdbemu::store {
+class Store;
+class Snapshots;
 }
 
 namespace cdbemu::control {
@@ -38,11 +44,19 @@ struct ControlOptions {
 struct ControlHooks {
   std::function<std::int64_t()> task_count;
   std::function<void(bool reset_ids)> reset;  ///< tasks, nonces, instances, clock (faults and journal: here)
+  std::function<void(MetricsReadings &)> read_metrics;  ///< fills in the task and nonce readings
+};
+
+/// The state the control plane reads and changes directly.
+struct ControlState {
+  store::Store &store;
+  domain::TaskService &service;
+  store::Snapshots &snapshots;
 };
 
 class ControlPlane {
  public:
-  ControlPlane(ControlOptions options, domain::Clock &clock, ControlHooks hooks);
+  ControlPlane(ControlOptions options, domain::Clock &clock, ControlState state, ControlHooks hooks);
 
   /// Adds the control routes to `server` (or, when disabled, nothing).
   void install(httplib::Server &server);
@@ -50,6 +64,7 @@ class ControlPlane {
   const ControlOptions &options() const { return options_; }
   FaultRules &faults() { return faults_; }
   Journal &journal() { return journal_; }
+  Metrics &metrics() { return metrics_; }
 
   /// Whether `req` carries the control token (always, when none is configured).
   bool authorized(const httplib::Request &req) const;
@@ -62,11 +77,19 @@ class ControlPlane {
   void shutdown() { journal_.shutdown(); }
 
  private:
+  /// `handler` behind the token check, with ControlError and friends turned into JSON errors.
+  template <class Handler>
+  auto guarded(Handler handler);
+  /// Snapshots, export/import and instances at run time (state_routes.cpp).
+  void install_state_routes(httplib::Server &server);
+
   ControlOptions options_;
   domain::Clock &clock_;
+  ControlState state_;
   ControlHooks hooks_;
   FaultRules faults_;
   Journal journal_;
+  Metrics metrics_;
   std::atomic<int> sleeping_{0};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

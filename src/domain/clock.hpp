@@ -25,8 +25,17 @@ class Clock {
     }
     return false;
   }
+  /// Moves a manual clock's start (and the clock) to `time`.
+  void start_at(std::int64_t time) {
+    start_ = time;
+    now_ = time;
+  }
   /// Puts a manual clock back where it started (reset).
   void restart() { now_ = start_; }
+  /// Puts a manual clock at `time`, backwards too (restoring a snapshot).
+  void restore(std::int64_t time) {
+    if (manual_) now_ = time;
+  }
 
   static std::int64_t wall_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -15,6 +15,9 @@ namespace {
 
 using nlohmann::json;
 
+/// The longest phase, a year (as the --*-seconds flags).
+constexpr std::int64_t kMaxPhaseSeconds = 86400 * 365;
+
 /// 1-based line of byte `offset` in `text`.
 std::size_t line_of(std::string_view text, std::size_t offset) {
   std::size_t line = 1;
@@ -61,7 +64,33 @@ class FixtureParser {
     return out;
   }
 
-  std::vector<Credential> parse_credentials() {
+  nlohmann::ordered_json instances_to_json(const std::vector<store::InstanceRecord> &instances,
+                                         const std::vector<store::ZoneRecord> &zones) {
+  nlohmann::ordered_json out;
+  out["zones"] = nlohmann::ordered_json::array();
+  for (const auto &zone : zones) {
+    out["zones"].push_back({{"zoneId", zone.zone_id}, {"disasterRecovery", zone.disaster_recovery}});
+  }
+  out["instances"] = nlohmann::ordered_json::array();
+  const store::InstanceRecord defaults;
+  for (const auto &instance : instances) {
+    nlohmann::ordered_json item;
+    item["id"] = instance.instance_id;
+    item["region"] = instance.region;
+    item["zoneId"] = instance.zone_id;
+    item["role"] = instance.role;
+    // Only what differs from the defaults, as a hand-written file would have it.
+    if (instance.engine_version != defaults.engine_version) item["engineVersion"] = instance.engine_version;
+    if (instance.is_empty != defaults.is_empty) item["empty"] = instance.is_empty;
+    if (instance.app_id != defaults.app_id) item["appId"] = instance.app_id;
+    if (instance.uin != defaults.uin) item["uin"] = instance.uin;
+    if (instance.break_at_step != 0) item["breakReplicationAtStep"] = instance.break_at_step;
+    out["instances"].push_back(std::move(item));
+  }
+  return out;
+}
+
+std::vector<Credential> parse_credentials() {
     const json doc = parse_document("credentials", {"credentials", "comment"});
     std::vector<Credential> out;
     std::set<std::string, std::less<>> seen;
@@ -153,9 +182,12 @@ class FixtureParser {
                             : key == "stepSeconds"  ? &timing.step_seconds
                                                     : nullptr;
       if (key == "comment") continue;
-      if (!field || !value.is_number_integer() || value.get<std::int64_t>() < 0) {
+      // The same bounds as the --*-seconds flags.
+      if (!field || !value.is_number_integer() || value.get<std::int64_t>() < 0 ||
+          value.get<std::int64_t>() > kMaxPhaseSeconds) {
         throw FixtureError(where + "." + shown_id(key) +
-                           (field ? ": must be a non-negative integer of seconds" : ": unknown field"));
+                           (field ? ": must be an integer of seconds from 0 to " + std::to_string(kMaxPhaseSeconds)
+                                 : ": unknown field"));
       }
       *field = value.get<std::int64_t>();
     }
@@ -282,6 +314,32 @@ class FixtureParser {
 
 InstanceFixtures parse_instances(std::string_view text, std::string_view file_name) {
   return FixtureParser(text, file_name).parse_instances();
+}
+
+nlohmann::ordered_json instances_to_json(const std::vector<store::InstanceRecord> &instances,
+                                         const std::vector<store::ZoneRecord> &zones) {
+  nlohmann::ordered_json out;
+  out["zones"] = nlohmann::ordered_json::array();
+  for (const auto &zone : zones) {
+    out["zones"].push_back({{"zoneId", zone.zone_id}, {"disasterRecovery", zone.disaster_recovery}});
+  }
+  out["instances"] = nlohmann::ordered_json::array();
+  const store::InstanceRecord defaults;
+  for (const auto &instance : instances) {
+    nlohmann::ordered_json item;
+    item["id"] = instance.instance_id;
+    item["region"] = instance.region;
+    item["zoneId"] = instance.zone_id;
+    item["role"] = instance.role;
+    // Only what differs from the defaults, as a hand-written file would have it.
+    if (instance.engine_version != defaults.engine_version) item["engineVersion"] = instance.engine_version;
+    if (instance.is_empty != defaults.is_empty) item["empty"] = instance.is_empty;
+    if (instance.app_id != defaults.app_id) item["appId"] = instance.app_id;
+    if (instance.uin != defaults.uin) item["uin"] = instance.uin;
+    if (instance.break_at_step != 0) item["breakReplicationAtStep"] = instance.break_at_step;
+    out["instances"].push_back(std::move(item));
+  }
+  return out;
 }
 
 std::vector<Credential> parse_credentials(std::string_view text, std::string_view file_name) {

@@ -2,6 +2,7 @@
 // The fixture files: instances.json (instances and zones) and credentials.json (API keys). Loaded at start from --fixtures DIR or
 // from the copies compiled into the binary; any fault stops the start with file, line and field.
 
+#include <nlohmann/json_fwd.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ struct InstanceFixtures {
 
 /// Parses and checks an instances.json text; `file_name` only labels errors.
 InstanceFixtures parse_instances(std::string_view text, std::string_view file_name);
+
+/// instances.json's form of `instances` and `zones` (export).
+nlohmann::ordered_json instances_to_json(const std::vector<store::InstanceRecord> &instances,
+                                         const std::vector<store::ZoneRecord> &zones);
 
 /// Parses and checks a credentials.json text; `file_name` only labels errors.
 std::vector<Credential> parse_credentials(std::string_view text, std::string_view file_name);

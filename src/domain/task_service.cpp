@@ -175,15 +175,28 @@ void TaskService::delete_task(std::int64_t job_id, const Region &region, const C
   store_.transaction([&] {
     advance_due(clock_.now());
     const auto task = task_for(TaskAction::Delete, "DelCdbDataSyncTask", job_id, region, caller);
+    check_no_conflict(task);
     store_.delete_task(job_id);
     note_task_change(job_id, task.status, std::nullopt);
   });
 }
 
+TaskList TaskService::all_tasks() {
+  TaskList out;
+  store_.transaction([&] {
+    out.now = clock_.now();
+    advance_due(out.now);
+    out.tasks = store_.all_tasks();
+    out.total = static_cast<std::int64_t>(out.tasks.size());
+  });
+  return out;
+}
+
 TaskList TaskService::list_tasks(store::TaskQuery query, const Credential *caller) {
   if (caller) {
     query.owner_uin = caller->uin;
-    if (caller->allowed_instances) query.sources = *caller->allowed_instances;
+    // A sub-account sees only the tasks whose both instances it may access.
+    if (caller->allowed_instances) query.instances = *caller->allowed_instances;
   }
   TaskList out;
   store_.transaction([&] {

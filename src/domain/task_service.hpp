@@ -65,13 +65,17 @@ class TaskService {
 
   const Clock &clock() const { return clock_; }
   const Progression &progression() const { return progression_; }
+  const Timing &timing() const { return timing_; }
 
   /// CheckCdbDataSyncTask: 9591 → 4102 → 30016 → 9592, then 1 → 2.
   void check_task(std::int64_t job_id, const Region &region, const Credential *caller);
   /// StartCdbDataSyncTask: 9591 → 4102 → 30016 → 9592, then 4 → 5.
   void start_task(std::int64_t job_id, const Region &region, const Credential *caller);
-  /// DelCdbDataSyncTask: 9591 → 4102 → 30016, then the task is gone (its id is never reused).
+  /// DelCdbDataSyncTask: 9591 → 4102 → 30016 → 9592, then the task is gone (its id is never reused).
   void delete_task(std::int64_t job_id, const Region &region, const Credential *caller);
+  /// Every task, after every due transition (export).
+  TaskList all_tasks();
+
   /// The stored task as it is, without applying due transitions (for matching faults).
   std::optional<store::TaskRecord> peek_task(std::int64_t job_id) { return store_.find_task(job_id); }
 

@@ -47,13 +47,13 @@ std::size_t utf8_length(std::string_view text, std::size_t i, std::string_view &
 
 /// `text` in double quotes for an error detail: quotes, backslashes, control bytes and invalid
 /// UTF-8 escaped, so no raw bad byte reaches a response; long text is cut.
-std::string escape_text(std::string_view text, std::size_t max_bytes) {
+std::string escape_text(std::string_view text, std::size_t max_bytes, bool escape_quotes) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size() && i < max_bytes) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::string_view why;
-    if (c == '"' || c == '\\') {
+    if (escape_quotes && (c == '"' || c == '\\')) {
       out += '\\';
       out += static_cast<char>(c);
       ++i;

@@ -12,7 +12,7 @@ std::string quote_for_message(std::string_view text);
 
 /// `text` with quotes, backslashes, control bytes (C0 and C1) and invalid UTF-8 escaped (\xNN);
 /// cut after `max_bytes` input bytes with "...". For messages and text logs.
-std::string escape_text(std::string_view text, std::size_t max_bytes);
+std::string escape_text(std::string_view text, std::size_t max_bytes, bool escape_quotes = true);
 
 /// An identifier as it appears inside a larger token (a resource name): as is when it is made of
 /// letters, digits, `-`, `_` and `.` only (at most 100 bytes), else quote_for_message(text).

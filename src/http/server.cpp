@@ -190,6 +190,7 @@ struct Server::Impl {
     const double latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_request.start).count();
     logging::log_request({t_request.id, req.method, req.path, t_request.action, code, latency_ms});
+    if (req.path == kApiPath) control.metrics().observe_request(t_request.action, code, latency_ms);
     if (req.path == kApiPath && control.options().enabled) {
       control::JournalEntry entry;
       entry.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -379,15 +379,17 @@ TaskPage Store::list_tasks(const TaskQuery &query) {
       binders.push_back([status](Statement &s, int &i) { s.bind(i++, std::int64_t{status}); });
     }
   }
-  if (query.sources) {
-    where += " AND src_instance_id IN (";
-    bool first = true;
-    for (const auto &source : *query.sources) {
-      where += first ? "?" : ", ?";
-      first = false;
-      binders.push_back([&source](Statement &s, int &i) { s.bind(i++, source); });
+  if (query.instances) {
+    for (const char *column : {" AND src_instance_id IN (", " AND dst_instance_id IN ("}) {
+      where += column;
+      bool first = true;
+      for (const auto &instance : *query.instances) {
+        where += first ? "?" : ", ?";
+        first = false;
+        binders.push_back([&instance](Statement &s, int &i) { s.bind(i++, instance); });
+      }
+      where += query.instances->empty() ? "NULL)" : ")";
     }
-    where += query.sources->empty() ? "NULL)" : ")";
   }
 
   std::lock_guard lock(mutex_);
@@ -413,6 +415,106 @@ TaskPage Store::list_tasks(const TaskQuery &query) {
   return page;
 }
 
+void Store::put_instance(const InstanceRecord &instance) {
+  std::lock_guard lock(mutex_);
+  Statement remove(db_->handle(), "DELETE FROM instances WHERE instance_id = ?");
+  remove.bind(1, instance.instance_id).run();
+  StatementScope insert(stmts_->insert_instance);
+  insert->bind(1, instance.instance_id)
+      .bind(2, instance.region)
+      .bind(3, instance.zone_id)
+      .bind(4, instance.role)
+      .bind(5, instance.engine_version)
+      .bind(6, std::int64_t{instance.is_empty})
+      .bind(7, instance.app_id)
+      .bind(8, instance.uin)
+      .bind(9, std::int64_t{instance.break_at_step})
+      .run();
+}
+
+bool Store::delete_instance(std::string_view instance_id) {
+  std::lock_guard lock(mutex_);
+  Statement remove(db_->handle(), "DELETE FROM instances WHERE instance_id = ?");
+  remove.bind(1, instance_id).run();
+  return db_->changes() > 0;
+}
+
+std::vector<InstanceRecord> Store::instances() {
+  std::lock_guard lock(mutex_);
+  Statement all(db_->handle(), "SELECT " CDB_EMU_INSTANCE_COLUMNS " FROM instances ORDER BY instance_id");
+  std::vector<InstanceRecord> out;
+  while (all.step()) out.push_back(read_instance(all));
+  return out;
+}
+
+std::vector<ZoneRecord> Store::zones() {
+  std::lock_guard lock(mutex_);
+  Statement all(db_->handle(), "SELECT zone_id, disaster_recovery FROM zones ORDER BY zone_id");
+  std::vector<ZoneRecord> out;
+  while (all.step()) out.push_back({all.column_int(0), all.column_int(1) != 0});
+  return out;
+}
+
+std::vector<TaskRecord> Store::all_tasks() {
+  std::lock_guard lock(mutex_);
+  Statement all(db_->handle(), "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks ORDER BY job_id");
+  std::vector<TaskRecord> out;
+  while (all.step()) out.push_back(read_task(all));
+  return out;
+}
+
+bool Store::insert_task_with_id(const TaskRecord &task) {
+  std::lock_guard lock(mutex_);
+  Statement exists(db_->handle(), "SELECT 1 FROM tasks WHERE job_id = ?");
+  exists.bind(1, task.job_id);
+  if (exists.step()) return false;
+  Statement insert(db_->handle(),
+                   "INSERT INTO tasks (job_id, " CDB_EMU_TASK_FIELDS ") VALUES (?, " CDB_EMU_TASK_PLACEHOLDERS ")");
+  insert.bind(1, task.job_id);
+  bind_task(insert, task, 2);
+  insert.run();
+  return true;
+}
+
+std::int64_t Store::latest_task_time() {
+  std::lock_guard lock(mutex_);
+  Statement latest(db_->handle(), "SELECT coalesce(max(max(submit_time, update_time, start_at, end_at)), 0) FROM tasks");
+  return latest.step() ? latest.column_int(0) : 0;
+}
+
+std::int64_t Store::last_job_id() {
+  std::lock_guard lock(mutex_);
+  Statement seq(db_->handle(),
+                "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0),"
+                " coalesce((SELECT max(job_id) FROM tasks), 0))");
+  return seq.step() ? seq.column_int(0) : 0;
+}
+
+namespace {
+
+/// Copies every page of `from` into `to` (SQLite's online backup).
+void backup(sqlite3 *to, sqlite3 *from) {
+  sqlite3_backup *copy = sqlite3_backup_init(to, "main", from, "main");
+  if (!copy) throw StoreError(std::string("backup failed: ") + sqlite3_errmsg(to));
+  const int rc = sqlite3_backup_step(copy, -1);
+  sqlite3_backup_finish(copy);
+  if (rc != SQLITE_DONE) throw StoreError(std::string("backup failed: ") + sqlite3_errstr(rc));
+}
+
+}  // namespace
+
+std::unique_ptr<Database> Store::copy_to(const std::string &path) {
+  auto copy = std::make_unique<Database>(path);
+  std::lock_guard lock(mutex_);
+  backup(copy->handle(), db_->handle());
+  return copy;
+}
+
+void Store::copy_from(Database &source) {
+  std::lock_guard lock(mutex_);
+  backup(db_->handle(), source.handle());
+}
+
 void Store::delete_all_tasks(bool restart_ids, std::int64_t first_job_id) {
   transaction([&] {
     db_->exec("DELETE FROM tasks");
@@ -421,6 +523,14 @@ void Store::delete_all_tasks(bool restart_ids, std::int64_t first_job_id) {
       update.bind(1, first_job_id - 1).run();
     }
   });
+}
+
+std::map<std::int32_t, std::int64_t> Store::count_by_status() {
+  std::lock_guard lock(mutex_);
+  Statement count(db_->handle(), "SELECT status, count(*) FROM tasks GROUP BY status");
+  std::map<std::int32_t, std::int64_t> out;
+  while (count.step()) out[static_cast<std::int32_t>(count.column_int(0))] = count.column_int(1);
+  return out;
 }
 
 std::int64_t Store::count_tasks() {

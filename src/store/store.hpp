@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,7 +27,7 @@ enum class TaskOrder { JobId, Status, JobName, SubmitTime };
 struct TaskQuery {
   std::string region;
   std::optional<std::string> owner_uin;
-  std::optional<std::set<std::string, std::less<>>> sources;  ///< only tasks from these instances
+  std::optional<std::set<std::string, std::less<>>> instances;  ///< only tasks whose source and destination are here
   std::optional<std::int64_t> job_id;
   std::optional<std::string> job_name;
   std::optional<std::vector<std::int32_t>> statuses;
@@ -89,6 +90,29 @@ class Store {
   TaskPage list_tasks(const TaskQuery &query);
   /// Deletes every task; with `restart_ids` the next id becomes `first_job_id` again.
   void delete_all_tasks(bool restart_ids, std::int64_t first_job_id);
+  /// Adds or replaces one instance.
+  void put_instance(const InstanceRecord &instance);
+  /// Removes one instance; false if there is none.
+  bool delete_instance(std::string_view instance_id);
+  /// Every instance and zone, in id order.
+  std::vector<InstanceRecord> instances();
+  std::vector<ZoneRecord> zones();
+  /// Every task, in id order.
+  std::vector<TaskRecord> all_tasks();
+  /// Stores `task` with its own job_id (import); false if that id is taken.
+  bool insert_task_with_id(const TaskRecord &task);
+  /// The latest time any stored task records (0 when there are none).
+  std::int64_t latest_task_time();
+  /// The id counter: the last id handed out (ids continue above it).
+  std::int64_t last_job_id();
+
+  /// Copies the whole database into a new one at `path` (`:memory:` or a file) and returns it.
+  std::unique_ptr<Database> copy_to(const std::string &path);
+  /// Replaces the whole database with a copy of `source` (a snapshot).
+  void copy_from(Database &source);
+
+  /// Number of stored tasks by status.
+  std::map<std::int32_t, std::int64_t> count_by_status();
   /// Number of stored tasks.
   std::int64_t count_tasks();
 
