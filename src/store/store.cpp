@@ -189,7 +189,7 @@ struct Store::Statements {
         update_task(db, "UPDATE tasks SET " CDB_EMU_TASK_ASSIGNMENTS " WHERE job_id = ?"),
         find_task(db, "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks WHERE job_id = ?"),
         delete_task(db, "DELETE FROM tasks WHERE job_id = ?"),
-        due_tasks(db, "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks WHERE next_at <= ? ORDER BY job_id"),
+        due_tasks(db, "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks WHERE next_at <= ? ORDER BY next_at, job_id"),
         count_tasks(db, "SELECT count(*) FROM tasks") {}
 
   Statement find_instance;
@@ -394,7 +394,27 @@ TaskPage Store::list_tasks(const TaskQuery &query) {
 
   std::lock_guard lock(mutex_);
   TaskPage page;
-  {
+  // Filtered by region, owner and status only (the usual poll): the trigger-kept counts answer
+  // totalCount without scanning tasks. Any other filter narrows through an index first.
+  const bool counted = !query.job_id && !query.job_name && !query.src_instance_id && !query.dst_instance_id &&
+                       !query.submit_from && !query.submit_to && !query.instances;
+  if (counted) {
+    std::string sql = "SELECT coalesce(sum(n), 0) FROM task_counts WHERE region = ?";
+    if (query.owner_uin) sql += " AND owner_uin = ?";
+    if (query.statuses) {
+      sql += " AND status IN (";
+      for (std::size_t i = 0; i < query.statuses->size(); ++i) sql += i ? ", ?" : "?";
+      sql += query.statuses->empty() ? "NULL)" : ")";
+    }
+    Statement count(db_->handle(), sql);
+    int i = 1;
+    count.bind(i++, query.region);
+    if (query.owner_uin) count.bind(i++, *query.owner_uin);
+    if (query.statuses) {
+      for (const auto status : *query.statuses) count.bind(i++, std::int64_t{status});
+    }
+    if (count.step()) page.total = count.column_int(0);
+  } else {
     Statement count(db_->handle(), "SELECT count(*) FROM tasks" + where);
     int i = 1;
     for (const auto &bind : binders) bind(count, i);
