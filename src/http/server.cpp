@@ -233,9 +233,7 @@ struct Server::Impl {
     const api::CommonParams common = api::check_common_params(params);
     const domain::Credential *caller = authenticate(req, res, raw, common);
     if (const auto fault = pick_fault(req, params, common)) {
-      // A fault changes no state: the nonce this request recorded does not count either.
-      auth.forget_nonce(common);
-      if (apply_fault(*fault, req, res)) return;
+      if (apply_fault(*fault, req, res, common)) return;
     }
     const nlohmann::ordered_json data = api::dispatch(service, options, params, common, caller);
     res.status = 200;
@@ -272,8 +270,14 @@ struct Server::Impl {
     const std::string header_fault = req.get_header_value("X-Emulator-Fault");
     const std::string header_delay = req.get_header_value("X-Emulator-Delay-Ms");
     if (!header_fault.empty() || !header_delay.empty()) {
-      control::FiredFault fired{"header", control::FaultRules::from_headers(header_fault, header_delay,
-                                                                          control.options().max_delay_ms)};
+      control::FaultEffect effect;
+      try {
+        effect = control::FaultRules::from_headers(header_fault, header_delay, control.options().max_delay_ms);
+      } catch (const control::FaultRuleError &) {
+        auth.forget_nonce(common);  // refused: the request does not count
+        throw;
+      }
+      control::FiredFault fired{"header", effect};
       control.faults().count_header_firing();
       return fired;
     }
@@ -303,7 +307,9 @@ struct Server::Impl {
   }
 
   /// Applies a fault: its delay, then its error or broken transport. True when the answer is made.
-  bool apply_fault(const control::FiredFault &fault, const httplib::Request &req, httplib::Response &res) {
+  /// A fault that answers changes no state: the nonce the request recorded is forgotten.
+  bool apply_fault(const control::FiredFault &fault, const httplib::Request &req, httplib::Response &res,
+                   const api::CommonParams &common) {
     t_request.fault_id = fault.id;
     const control::FaultEffect &effect = fault.effect;
     if (effect.delay_ms > 0) {
@@ -315,6 +321,7 @@ struct Server::Impl {
         logging::log(logging::Level::Warn, "request " + t_request.id + ": too many delayed requests; delay skipped");
       }
     }
+    if (effect.code || effect.http_status || effect.empty_body || effect.truncated_body) auth.forget_nonce(common);
     if (effect.code) {
       throw effect.message.empty() ? ApiError(*effect.code) : ApiError::with_message(*effect.code, effect.message);
     }
@@ -481,14 +488,15 @@ struct Server::Impl {
     });
     control.install(server);
     // Every other method and path: the envelope, never an HTML page; bodies are drained first.
+    const char *not_control = control.options().enabled ? kNotControl : ".*";
     using S = httplib::Server;
     for (const auto reg : {static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Put),
                            static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Patch),
                            static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Delete)}) {
       refuse_with_body(reg, kApiPath, &method_not_supported, 200);
-      refuse_with_body(reg, kNotControl, &no_endpoint, 404);
+      refuse_with_body(reg, not_control, &no_endpoint, 404);
     }
-    refuse_with_body(static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Post), kNotControl,
+    refuse_with_body(static_cast<S &(S::*)(const std::string &, S::HandlerWithContentReader)>(&S::Post), not_control,
                      &no_endpoint, 404);
     server.Get(".*", [this](const httplib::Request &req, httplib::Response &res) {
       answer_early(req, res, no_endpoint(req), 404);
