@@ -8,6 +8,7 @@
 #include "control/routes.hpp"
 #include "domain/clock.hpp"
 #include "domain/fixtures.hpp"
+#include "domain/task_lifecycle.hpp"
 #include "domain/task_service.hpp"
 #include "domain/times.hpp"
 #include "store/snapshots.hpp"
@@ -90,6 +91,11 @@ void ControlPlane::install_state_routes(httplib::Server &server) {
 
   server.Post("/_emulator/state", guarded([this, &store, &service](const httplib::Request &req, httplib::Response &res) {
                 const auto body = json_body(req);
+                for (const auto &[key, value] : body.items()) {
+                  static const std::set<std::string> known = {"mode", "tasks", "jobList", "instances", "code",
+                                                              "message", "codeDesc", "data"};
+                  if (!known.count(key)) throw ControlError{400, "unknown field \"" + key + "\""};
+                }
                 const std::string mode = body.value("mode", "merge");
                 if (mode != "merge" && mode != "replace") throw ControlError{400, "mode must be merge or replace"};
                 const auto &items = imported_items(body);
@@ -119,12 +125,20 @@ void ControlPlane::install_state_routes(httplib::Server &server) {
                 std::int64_t highest = 0;
                 store.transaction([&] {
                   if (mode == "replace") store.delete_all_tasks(false, 1);
-                  if (instances) store.replace_fixtures(instances->instances, instances->zones);
+                  if (instances && mode == "replace") store.replace_fixtures(instances->instances, instances->zones);
+                  if (instances && mode == "merge") {
+                    for (const auto &instance : instances->instances) store.put_instance(instance);
+                  }
                   for (auto &task : tasks) {
                     const auto src = store.find_instance(task.src_instance_id);
                     const auto dst = store.find_instance(task.dst_instance_id);
                     task.owner_uin = src ? src->uin : store::InstanceRecord{}.uin;
                     task.dst_zone_id = dst ? dst->zone_id : 0;
+                    // A task still verifying or syncing fails where its instances make it fail.
+                    if (src && dst && task.status == 2) task.check_fail_step = domain::failing_check_step(*src, *dst);
+                    if (src && dst && (task.status == 5 || task.status == 6)) {
+                      task.run_fail_step = domain::failing_run_step(*src, *dst);
+                    }
                     if (!store.insert_task_with_id(task)) {
                       throw ControlError{409, "jobId " + std::to_string(task.job_id) +
                                                   " is taken (merge refuses colliding ids; use mode replace)"};
@@ -139,9 +153,12 @@ void ControlPlane::install_state_routes(httplib::Server &server) {
 
   server.Post("/_emulator/instances", guarded([&store](const httplib::Request &req, httplib::Response &res) {
                 // The same checks and messages as the fixtures file.
+                // Exactly one JSON value; the fixture checks say what is wrong with it.
+                const auto instance = nlohmann::json::parse(req.body, nullptr, false);
+                if (instance.is_discarded()) throw ControlError{400, "the body must be one instance object"};
                 domain::InstanceFixtures parsed;
                 try {
-                  parsed = domain::parse_instances("{\"instances\": [" + req.body + "]}", "POST /_emulator/instances");
+                  parsed = domain::parse_instances("{\"instances\": [" + instance.dump() + "]}", "POST /_emulator/instances");
                 } catch (const domain::FixtureError &e) {
                   throw ControlError{400, e.what()};
                 }

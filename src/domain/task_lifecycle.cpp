@@ -37,14 +37,24 @@ std::string_view check_failure(std::int32_t step) {
   }
 }
 
+std::int32_t failing_check_step(const store::InstanceRecord &src, const store::InstanceRecord &dst) {
+  // Steps run in order, so the first failing one is reported: 6 before 7.
+  return src.engine_version != dst.engine_version ? 6 : !dst.is_empty ? 7 : 0;
+}
+
+std::int32_t failing_run_step(const store::InstanceRecord &src, const store::InstanceRecord &dst) {
+  const auto breaks = [](std::int32_t step) { return step > 0 ? step : 7; };
+  const std::int32_t fail = std::min(breaks(src.break_at_step), breaks(dst.break_at_step));
+  return fail <= 6 ? fail : 0;
+}
+
 void begin_check(store::TaskRecord &task, std::int64_t now, const Timing &timing, const store::InstanceRecord &src,
                  const store::InstanceRecord &dst) {
   task.status = 2;
   task.check_at = now;
   task.check_done_at = 0;
   task.verify_seconds = timing.verify_seconds;
-  // Steps run in order, so the first failing one is reported: 6 before 7.
-  task.check_fail_step = src.engine_version != dst.engine_version ? 6 : !dst.is_empty ? 7 : 0;
+  task.check_fail_step = failing_check_step(src, dst);
   task.next_at = now + timing.verify_seconds;
   task.polls = 0;
   task.update_time = now;
@@ -56,9 +66,7 @@ void begin_start(store::TaskRecord &task, std::int64_t now, const Timing &timing
   task.start_at = now;
   task.ready_seconds = timing.ready_seconds;
   task.step_seconds = timing.step_seconds;
-  const auto breaks = [](std::int32_t step) { return step > 0 ? step : 7; };
-  const std::int32_t fail = std::min(breaks(src.break_at_step), breaks(dst.break_at_step));
-  task.run_fail_step = fail <= 6 ? fail : 0;
+  task.run_fail_step = failing_run_step(src, dst);
   task.next_at = now + timing.ready_seconds;
   task.polls = 0;
   task.update_time = now;

@@ -65,6 +65,11 @@ inline constexpr std::array<RunStep, 6> kRunSteps = {{{"检查环境", 0},
                                                       {"等待同步", 1},
                                                       {"创建冷备", 0}}};
 
+/// The verification step that will fail for these instances (0: none): 6 before 7.
+std::int32_t failing_check_step(const store::InstanceRecord &src, const store::InstanceRecord &dst);
+/// The run step at which replication breaks for these instances (0: none).
+std::int32_t failing_run_step(const store::InstanceRecord &src, const store::InstanceRecord &dst);
+
 /// Check: 1 -> 2 at `now`; decides whether verification will fail, and at which step.
 void begin_check(store::TaskRecord &task, std::int64_t now, const Timing &timing, const store::InstanceRecord &src,
                  const store::InstanceRecord &dst);
