@@ -72,8 +72,8 @@ control::ControlOptions control_options(const Config &config, std::int32_t utc_o
   options.journal_entries = config.journal_entries;
   options.journal_bytes = config.journal_bytes;
   options.utc_offset = utc_offset;
-  // Sleeping requests (delays, waits) may take at most half the workers.
-  options.sleep_slots = std::max(1, config.threads / 2);
+  // Sleeping requests (delays, waits) may take at most half the workers (none of a single one).
+  options.sleep_slots = config.threads / 2;
   return options;
 }
 

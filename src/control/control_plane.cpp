@@ -67,6 +67,20 @@ bool ControlPlane::try_sleep_slot() {
 
 void ControlPlane::release_sleep_slot() { sleeping_.fetch_sub(1); }
 
+void ControlPlane::pause(std::chrono::milliseconds duration) {
+  std::unique_lock lock(pause_mutex_);
+  pause_wake_.wait_for(lock, duration, [this] { return shutting_down_; });
+}
+
+void ControlPlane::shutdown() {
+  {
+    std::lock_guard lock(pause_mutex_);
+    shutting_down_ = true;
+  }
+  pause_wake_.notify_all();
+  journal_.shutdown();
+}
+
 void ControlPlane::install(httplib::Server &server) {
   if (!options_.enabled) return;
   install_state_routes(server);
@@ -90,6 +104,7 @@ void ControlPlane::install(httplib::Server &server) {
                body["clock"] = clock_.manual() ? "manual" : "real";
                body["faults"] = faults_.list().size();
                body["journalEntries"] = journal_.size();
+               body["sleepingRequests"] = sleeping_.load();
                reply(res, 200, body);
              }));
 

@@ -4,6 +4,8 @@
 // never changes because of them, except where a test asks for a fault.
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -73,8 +75,11 @@ class ControlPlane {
   bool try_sleep_slot();
   void release_sleep_slot();
 
-  /// Wakes every journal waiter (shutdown).
-  void shutdown() { journal_.shutdown(); }
+  /// Sleeps `duration`, or less when the emulator shuts down.
+  void pause(std::chrono::milliseconds duration);
+
+  /// Wakes every journal waiter and pause (shutdown).
+  void shutdown();
 
  private:
   /// `handler` behind the token check, with ControlError and friends turned into JSON errors.
@@ -91,6 +96,9 @@ class ControlPlane {
   Journal journal_;
   Metrics metrics_;
   std::atomic<int> sleeping_{0};
+  std::mutex pause_mutex_;
+  std::condition_variable pause_wake_;
+  bool shutting_down_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -70,7 +70,7 @@ std::string FaultRules::add(const nlohmann::json &rule, std::int64_t max_delay_m
   if (rule.contains("delayMs")) out.effect.delay_ms = delay_of(rule["delayMs"], "delayMs", max_delay_ms);
   if (rule.contains("http")) {
     const auto &http = rule["http"];
-    if (!http.is_number_integer() || http.get<int>() < 400 || http.get<int>() > 599) {
+    if (!http.is_number_integer() || http.get<std::int64_t>() < 400 || http.get<std::int64_t>() > 599) {
       refuse("http must be an HTTP error status from 400 to 599");
     }
     out.effect.http_status = http.get<int>();

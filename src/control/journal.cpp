@@ -55,6 +55,7 @@ void Journal::record(JournalEntry entry) {
       bytes_ -= entries_.front().json.size();
       dropped_bytes_ += entries_.front().json.size();
       ++dropped_;
+      ++dropped_total_;
       entries_.pop_front();
     }
   }
@@ -96,6 +97,7 @@ void Journal::clear() {
   std::lock_guard lock(mutex_);
   entries_.clear();
   bytes_ = 0;
+  dropped_ = 0;
 }
 
 void Journal::shutdown() {
@@ -108,7 +110,7 @@ void Journal::shutdown() {
 
 std::uint64_t Journal::dropped_entries() const {
   std::lock_guard lock(mutex_);
-  return dropped_;
+  return dropped_total_;
 }
 
 std::uint64_t Journal::dropped_bytes() const {

@@ -55,6 +55,7 @@ class Journal {
   /// Wakes every waiter and makes later waits return at once.
   void shutdown();
 
+  /// Entries dropped since start (metrics; clear() does not reset it).
   std::uint64_t dropped_entries() const;
   std::uint64_t dropped_bytes() const;
   std::size_t size() const;
@@ -75,7 +76,8 @@ class Journal {
   std::size_t max_bytes_;
   std::size_t bytes_ = 0;
   std::uint64_t next_seq_ = 1;
-  std::uint64_t dropped_ = 0;
+  std::uint64_t dropped_ = 0;        ///< since the last clear (the `dropped` of answers)
+  std::uint64_t dropped_total_ = 0;  ///< since start (metrics)
   std::uint64_t dropped_bytes_ = 0;
   bool shut_down_ = false;
 };

@@ -154,7 +154,7 @@ void ControlPlane::install_state_routes(httplib::Server &server) {
   server.Post("/_emulator/instances", guarded([&store](const httplib::Request &req, httplib::Response &res) {
                 // The same checks and messages as the fixtures file.
                 // Exactly one JSON value; the fixture checks say what is wrong with it.
-                const auto instance = nlohmann::json::parse(req.body, nullptr, false);
+                const auto instance = parse_json(req.body);
                 if (instance.is_discarded()) throw ControlError{400, "the body must be one instance object"};
                 domain::InstanceFixtures parsed;
                 try {

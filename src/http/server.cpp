@@ -125,6 +125,14 @@ std::string library_error_detail(const httplib::Request &req, int status, const 
 /// X-Emulator-* request headers without the control token (answered 401).
 struct ControlHeaderRefused {};
 
+/// Whether the request carries any X-Emulator-* header.
+bool has_emulator_header(const httplib::Request &req) {
+  for (const auto &[name, value] : req.headers) {
+    if (name.size() > 11 && lowercase(name.substr(0, 11)) == "x-emulator-" && name != kMovedContentType) return true;
+  }
+  return false;
+}
+
 ApiError method_not_supported(const httplib::Request &req) {
   return ApiError(ErrorCode::InvalidParameter, "method " + req.method + " is not supported; use GET or POST");
 }
@@ -221,8 +229,7 @@ struct Server::Impl {
   /// Decodes, dispatches and renders one API request; errors are thrown to the exception handler.
   void serve_api(const httplib::Request &req, httplib::Response &res, const std::string *body) {
     RawParams raw;
-    if (control.options().enabled && !control.authorized(req) &&
-        (req.has_header("X-Emulator-Fault") || req.has_header("X-Emulator-Delay-Ms"))) {
+    if (control.options().enabled && !control.authorized(req) && has_emulator_header(req)) {
       throw ControlHeaderRefused{};
     }
     decode_urlencoded(query_of(req.target), config.limits, raw);
@@ -256,8 +263,11 @@ struct Server::Impl {
       const bool secret = param.name == "Signature" || param.name == "Token" || param.name == "SecretKey";
       std::string value = secret ? "(redacted)" : param.value.substr(0, kMaxValue);
       if (!secret && param.value.size() > kMaxValue) value += "...";
-      if (!out.contains(param.name)) ++kept;
-      out[param.name] = std::move(value);
+      // Names are cut like values: one huge name must not push every other entry out.
+      std::string name = param.name.substr(0, kMaxValue);
+      if (param.name.size() > kMaxValue) name += "...";
+      if (!out.contains(name)) ++kept;
+      out[name] = std::move(value);
     }
     return out;
   }
@@ -315,7 +325,7 @@ struct Server::Impl {
     if (effect.delay_ms > 0) {
       // Sleeping holds a worker thread: only a bounded number of requests may do it at once.
       if (control.try_sleep_slot()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(effect.delay_ms));
+        control.pause(std::chrono::milliseconds(effect.delay_ms));  // wakes early on shutdown
         control.release_sleep_slot();
       } else {
         logging::log(logging::Level::Warn, "request " + t_request.id + ": too many delayed requests; delay skipped");
@@ -347,7 +357,8 @@ struct Server::Impl {
     } else {
       return false;  // a delay alone: now process normally
     }
-    finish_request(req, 0);
+    // The journal's code for a broken transport: the HTTP status, or -1 for a body without one.
+    finish_request(req, effect.http_status ? effect.http_status : -1);
     return true;
   }
 
@@ -451,10 +462,20 @@ struct Server::Impl {
     server.set_keep_alive_max_count(1000000);  // httplib caps keep-alive at 5 requests by default
     server.set_keep_alive_timeout(config.keep_alive_timeout);
     server.set_read_timeout(config.read_timeout, 0);
+    // Bodies httplib reads itself (the control plane's) stop here, before any handler or token check.
+    server.set_payload_max_length(config.limits.max_body_bytes + kDrainLimit);
 
     server.set_pre_routing_handler([this](const httplib::Request &req, httplib::Response &res) {
       // Bytes that followed a body we could not read: never a request.
       if (drop_if_ended(req)) return httplib::Server::HandlerResponse::Handled;
+      if (control.options().enabled && req.path.rfind("/_emulator/", 0) == 0 && req.method != "GET" &&
+          req.method != "POST" && req.method != "DELETE" && req.method != "PUT" && req.method != "PATCH") {
+        res.status = 405;
+        res.set_content(nlohmann::ordered_json({{"error", "method " + req.method + " is not supported here"}}).dump(),
+                        "application/json");
+        if (announces_body(req)) end_after_response(req);
+        return httplib::Server::HandlerResponse::Handled;
+      }
       if (req.method == "HEAD" || req.method == "OPTIONS") {
         // HEAD would run the GET handler in httplib: it must never execute an action.
         answer_early(req, res, req.path == kApiPath ? method_not_supported(req) : no_endpoint(req),

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -235,7 +237,7 @@ TEST_CASE("control health reports ready with version uptime tasks clock faults a
   std::vector<std::string> keys;
   for (auto it = ordered.begin(); it != ordered.end(); ++it) keys.push_back(it.key());
   CHECK(keys == std::vector<std::string>{"status", "version", "uptimeSeconds", "tasks", "clock", "faults",
-                                         "journalEntries"});
+                                         "journalEntries", "sleepingRequests"});
   auto body = Json::parse(res->body);
   CHECK(body["status"] == "ready");
   CHECK(body["version"].is_string());
@@ -1388,4 +1390,70 @@ TEST_CASE("control a manual clock with no-control is refused at start") {
   CHECK_MESSAGE(manual.ready(), manual.stderr_text());
   ChildEmulator off({"--port", "0", "--db", ":memory:", "--no-control"});
   CHECK_MESSAGE(off.ready(), off.stderr_text());
+}
+
+TEST_CASE("control JSON nested too deep is a 400 and the emulator lives on") {
+  LiveEmulator emu;
+  auto cli = emu.client();
+  const std::string deep = "{\"x\":" + std::string(200000, '[') + std::string(200000, ']') + "}";
+  for (const char *path : {"/_emulator/faults", "/_emulator/reset", "/_emulator/state", "/_emulator/instances"}) {
+    CAPTURE(path);
+    auto res = cli.Post(path, deep, "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    CHECK(res->body == R"({"error":"the body nests deeper than 64 levels"})");
+  }
+  auto health = cli.Get("/_emulator/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+}
+
+TEST_CASE("control every X-Emulator header needs the token") {
+  Config cfg = LiveEmulator::default_config();
+  cfg.control_token = "t0k3n";
+  LiveEmulator emu(cfg);
+  Params params = common_params("GetCdbDataSyncTaskList");
+  const std::string answer = api_answer(emu, params, {{"X-Emulator-Anything", "1"}});
+  CHECK(answer == R"x(401 {"error":"X-Emulator-* headers require \"Authorization: Bearer <token>\" (--control-token)"})x");
+}
+
+TEST_CASE("control a huge parameter name does not push the journal out") {
+  Config cfg = LiveEmulator::default_config();
+  cfg.journal_bytes = 64 * 1024;
+  LiveEmulator emu(cfg);
+  for (int i = 0; i < 3; ++i) emu.get(common_params("GetCdbDataSyncTaskList"));
+  Params params = common_params("GetCdbDataSyncTaskList");
+  params.push_back({std::string(200000, 'n'), "x"});
+  auto cli = emu.client();
+  cli.Post("/v2/index.php", encode_query(sign(params, "POST", emu.host())), "application/x-www-form-urlencoded");
+  auto journal = cli.Get("/_emulator/requests");
+  REQUIRE(journal);
+  const auto body = nlohmann::json::parse(journal->body);
+  CHECK(body["entries"].size() == 4);
+  CHECK(body["dropped"] == 0);
+  CHECK(body["entries"][3]["params"].contains(std::string(256, 'n') + "..."));
+}
+
+TEST_CASE("control SIGTERM does not wait out an injected delay") {
+  ChildEmulator child({"--port", "0", "--db", ":memory:", "--shutdown-timeout", "20", "--max-delay-ms", "60000"});
+  REQUIRE_MESSAGE(child.ready(), child.stderr_text());
+  std::thread slow([&] {
+    httplib::Client cli("127.0.0.1", child.port());
+    cli.set_read_timeout(60);
+    cli.Get("/v2/index.php?" + encode_query(sign(common_params("GetCdbDataSyncTaskList"), "GET",
+                                                 "127.0.0.1:" + std::to_string(child.port()))),
+            {{"X-Emulator-Delay-Ms", "60000"}});
+  });
+  // Wait until the delayed request is asleep in the emulator.
+  httplib::Client probe("127.0.0.1", child.port());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool sleeping = false;
+  while (!sleeping && std::chrono::steady_clock::now() < deadline) {
+    auto health = probe.Get("/_emulator/health");
+    sleeping = health && nlohmann::json::parse(health->body).value("sleepingRequests", 0) == 1;
+  }
+  REQUIRE(sleeping);
+  // Exiting within the 20 s shutdown timeout (code 0, not 1) means the 60 s delay was cut short.
+  CHECK(child.stop(SIGTERM, std::chrono::seconds(40)) == 0);
+  slow.join();
 }
