@@ -64,33 +64,7 @@ class FixtureParser {
     return out;
   }
 
-  nlohmann::ordered_json instances_to_json(const std::vector<store::InstanceRecord> &instances,
-                                         const std::vector<store::ZoneRecord> &zones) {
-  nlohmann::ordered_json out;
-  out["zones"] = nlohmann::ordered_json::array();
-  for (const auto &zone : zones) {
-    out["zones"].push_back({{"zoneId", zone.zone_id}, {"disasterRecovery", zone.disaster_recovery}});
-  }
-  out["instances"] = nlohmann::ordered_json::array();
-  const store::InstanceRecord defaults;
-  for (const auto &instance : instances) {
-    nlohmann::ordered_json item;
-    item["id"] = instance.instance_id;
-    item["region"] = instance.region;
-    item["zoneId"] = instance.zone_id;
-    item["role"] = instance.role;
-    // Only what differs from the defaults, as a hand-written file would have it.
-    if (instance.engine_version != defaults.engine_version) item["engineVersion"] = instance.engine_version;
-    if (instance.is_empty != defaults.is_empty) item["empty"] = instance.is_empty;
-    if (instance.app_id != defaults.app_id) item["appId"] = instance.app_id;
-    if (instance.uin != defaults.uin) item["uin"] = instance.uin;
-    if (instance.break_at_step != 0) item["breakReplicationAtStep"] = instance.break_at_step;
-    out["instances"].push_back(std::move(item));
-  }
-  return out;
-}
-
-std::vector<Credential> parse_credentials() {
+  std::vector<Credential> parse_credentials() {
     const json doc = parse_document("credentials", {"credentials", "comment"});
     std::vector<Credential> out;
     std::set<std::string, std::less<>> seen;

@@ -122,6 +122,21 @@ TaskRecord read_task(const Statement &stmt) {
   return task;
 }
 
+/// Runs the prepared instance INSERT for `instance`.
+void insert_instance(Statement &insert, const InstanceRecord &instance) {
+  StatementScope scope(insert);
+  insert.bind(1, instance.instance_id)
+      .bind(2, instance.region)
+      .bind(3, instance.zone_id)
+      .bind(4, instance.role)
+      .bind(5, instance.engine_version)
+      .bind(6, std::int64_t{instance.is_empty})
+      .bind(7, instance.app_id)
+      .bind(8, instance.uin)
+      .bind(9, std::int64_t{instance.break_at_step})
+      .run();
+}
+
 InstanceRecord read_instance(const Statement &stmt) {
   InstanceRecord out;
   out.instance_id = stmt.column_text(0);
@@ -247,19 +262,7 @@ std::int64_t Store::schema_version() {
 void Store::replace_fixtures(const std::vector<InstanceRecord> &instances, const std::vector<ZoneRecord> &zones) {
   transaction([&] {
     db_->exec("DELETE FROM instances; DELETE FROM zones");
-    for (const auto &instance : instances) {
-      StatementScope insert(stmts_->insert_instance);
-      insert->bind(1, instance.instance_id)
-          .bind(2, instance.region)
-          .bind(3, instance.zone_id)
-          .bind(4, instance.role)
-          .bind(5, instance.engine_version)
-          .bind(6, std::int64_t{instance.is_empty})
-          .bind(7, instance.app_id)
-          .bind(8, instance.uin)
-          .bind(9, std::int64_t{instance.break_at_step})
-          .run();
-    }
+    for (const auto &instance : instances) insert_instance(stmts_->insert_instance, instance);
     for (const auto &zone : zones) {
       StatementScope insert(stmts_->insert_zone);
       insert->bind(1, zone.zone_id).bind(2, std::int64_t{zone.disaster_recovery}).run();
@@ -439,17 +442,7 @@ void Store::put_instance(const InstanceRecord &instance) {
   std::lock_guard lock(mutex_);
   Statement remove(db_->handle(), "DELETE FROM instances WHERE instance_id = ?");
   remove.bind(1, instance.instance_id).run();
-  StatementScope insert(stmts_->insert_instance);
-  insert->bind(1, instance.instance_id)
-      .bind(2, instance.region)
-      .bind(3, instance.zone_id)
-      .bind(4, instance.role)
-      .bind(5, instance.engine_version)
-      .bind(6, std::int64_t{instance.is_empty})
-      .bind(7, instance.app_id)
-      .bind(8, instance.uin)
-      .bind(9, std::int64_t{instance.break_at_step})
-      .run();
+  insert_instance(stmts_->insert_instance, instance);
 }
 
 bool Store::delete_instance(std::string_view instance_id) {
