@@ -25,19 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
-std::string encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += {'%', kHex[byte >> 4], kHex[byte & 15]};
-    }
-  }
-  return out;
-}
 
 // Unique across runs too: a run must not replay the nonces of the one before (4500).
 std::atomic<std::uint64_t> g_nonce{static_cast<std::uint64_t>(
@@ -56,7 +43,7 @@ std::string signed_body(Params params, const std::string &host) {
       cdbemu::http::string_to_sign("POST", host, "/v2/index.php", raw, cdbemu::http::SignOrder::SortThenReplace, true);
   params.push_back({"Signature", cdbemu::http::hmac_base64(text, "emulator-default-secret", false)});
   std::string body;
-  for (const auto &[n, v] : params) body += (body.empty() ? "" : "&") + encode(n) + "=" + encode(v);
+  for (const auto &[n, v] : params) body += (body.empty() ? "" : "&") + cdbemu::http::percent_encode(n) + "=" + cdbemu::http::percent_encode(v);
   return body;
 }
 

@@ -11,20 +11,6 @@
 namespace cdbemu {
 namespace {
 
-/// RFC 3986 percent-encoding: what a client must send so the server decodes the raw value.
-std::string encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += {'%', kHex[byte >> 4], kHex[byte & 15]};
-    }
-  }
-  return out;
-}
 
 /// Single-quotes `text` for a POSIX shell.
 std::string shell_quote(std::string_view text) {
@@ -99,7 +85,7 @@ int run_sign_command(const SignOptions &options, std::ostream &out, std::ostream
   std::string encoded;
   for (const auto &p : params) {
     if (!encoded.empty()) encoded += '&';
-    encoded += encode(p.name) + "=" + encode(p.value);
+    encoded += http::percent_encode(p.name) + "=" + http::percent_encode(p.value);
   }
   const std::string base = url.substr(0, path_start == std::string::npos ? url.size() : path_start) + path;
   out << "# string to sign: " << text << "\n";

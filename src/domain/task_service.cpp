@@ -145,30 +145,31 @@ std::pair<store::InstanceRecord, store::InstanceRecord> TaskService::instances_o
           existing_instance(store_, nullptr, task.dst_instance_id, "destination")};
 }
 
-void TaskService::check_task(std::int64_t job_id, const Region &region, const Credential *caller) {
+void TaskService::move_task(TaskAction action, std::string_view action_name, std::int64_t job_id, const Region &region,
+                            const Credential *caller) {
   store_.transaction([&] {
     const std::int64_t now = clock_.now();
     advance_due(now);
-    auto task = task_for(TaskAction::Check, "CheckCdbDataSyncTask", job_id, region, caller);
+    auto task = task_for(action, action_name, job_id, region, caller);
     check_no_conflict(task);
+    const std::int32_t before = task.status;
     const auto [src, dst] = instances_of(task);
-    begin_check(task, now, timing_, src, dst);
+    if (action == TaskAction::Check) {
+      begin_check(task, now, timing_, src, dst);
+    } else {
+      begin_start(task, now, timing_, src, dst);
+    }
     store_.update_task(task);
-    note_task_change(task.job_id, 1, task.status);
+    note_task_change(task.job_id, before, task.status);
   });
 }
 
+void TaskService::check_task(std::int64_t job_id, const Region &region, const Credential *caller) {
+  move_task(TaskAction::Check, "CheckCdbDataSyncTask", job_id, region, caller);
+}
+
 void TaskService::start_task(std::int64_t job_id, const Region &region, const Credential *caller) {
-  store_.transaction([&] {
-    const std::int64_t now = clock_.now();
-    advance_due(now);
-    auto task = task_for(TaskAction::Start, "StartCdbDataSyncTask", job_id, region, caller);
-    check_no_conflict(task);
-    const auto [src, dst] = instances_of(task);
-    begin_start(task, now, timing_, src, dst);
-    store_.update_task(task);
-    note_task_change(task.job_id, 4, task.status);
-  });
+  move_task(TaskAction::Start, "StartCdbDataSyncTask", job_id, region, caller);
 }
 
 void TaskService::delete_task(std::int64_t job_id, const Region &region, const Credential *caller) {

@@ -88,6 +88,9 @@ class TaskService {
   std::int64_t create_task(const CreateTaskRequest &request, const Credential *caller);
 
  private:
+  /// Check or Start: every check in order, then the transition, in one transaction.
+  void move_task(TaskAction action, std::string_view action_name, std::int64_t job_id, const Region &region,
+                 const Credential *caller);
   /// Applies every transition due by `now`. Runs inside a store transaction.
   void advance_due(std::int64_t now);
   /// The task for an action: 9591 unless it exists in `region` for the caller's account, 4102

@@ -455,6 +455,22 @@ BodyKind sniff_body(std::string_view body, std::string_view content_type, std::s
   return body[start] == '{' || body[start] == '[' ? BodyKind::Json : BodyKind::UrlEncoded;
 }
 
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += {'%', kHex[byte >> 4], kHex[byte & 15]};
+    }
+  }
+  return out;
+}
+
 std::string canonical_name(std::string_view name) {
   std::string out(name);
   std::ranges::replace(out, '_', '.');

@@ -85,6 +85,10 @@ class ParamNode {
   std::vector<ParamNode> items_;
 };
 
+/// RFC 3986 percent-encoding (everything but letters, digits and `-_.~`): what a client sends so
+/// decode_urlencoded gives back exactly `text`.
+std::string percent_encode(std::string_view text);
+
 /// A name with every `_` replaced by `.`: the canonical form of a parameter name.
 std::string canonical_name(std::string_view name);
 

@@ -20,21 +20,7 @@
 
 namespace cdbemu::test {
 
-std::string percent_encode(std::string_view text) {
-  static const char *hex = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += hex[byte >> 4];
-      out += hex[byte & 15];
-    }
-  }
-  return out;
-}
+std::string percent_encode(std::string_view text) { return http::percent_encode(text); }
 
 std::string encode_query(const Params &params) {
   std::string out;
