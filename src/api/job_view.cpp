@@ -221,9 +221,12 @@ store::TaskRecord task_from_item(const nlohmann::json &item, const ViewClock &cl
   store::TaskRecord task;
   task.job_id = int_field(item, "jobId", "", 1, 999999999999999999);
   task.status = static_cast<std::int32_t>(int_field(item, "status", "", 0, 9));
+  if (task.status == 7) bad("status", "7 (to be switched) is never entered by the emulator");
   const std::int64_t progress = item.contains("progress") ? int_field(item, "progress", "", 0, 100) : 0;
   task.sync_at = item.contains("startTime") ? time_field(item, "startTime", "", clock.utc_offset) : 0;
   task.end_at = item.contains("endTime") ? time_field(item, "endTime", "", clock.utc_offset) : 0;
+  if ((task.status == 8 || task.status == 9) && task.end_at == 0) bad("endTime", "a finished task (status 8 or 9) needs one");
+  if (task.end_at != 0 && task.end_at < task.sync_at) bad("endTime", "is before startTime");
   const auto &detail = member(item, "detail", "");
   task.job_name = string_field(detail, "jobName", "detail.");
   const auto &src = member(detail, "srcInfo", "detail.");

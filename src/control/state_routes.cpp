@@ -51,11 +51,9 @@ void ControlPlane::install_state_routes(httplib::Server &server) {
   server.Post(R"(/_emulator/snapshots/([^/]+)/restore)",
               guarded([this, &store, &snapshots](const httplib::Request &req, httplib::Response &res) {
                 const std::string name = req.matches[1];
-                // Restoring never makes an id reusable: the counter keeps the larger of now and the snapshot.
-                const std::int64_t last_id = store.last_job_id();
+                // Restoring never makes an id reusable (Store::copy_from keeps the larger counter).
                 const auto info = snapshots.restore(name, store);
                 if (!info) throw ControlError{404, "no snapshot " + name};
-                store.raise_next_job_id(std::max(last_id, store.last_job_id()) + 1);
                 if (info->clock) clock_.restore(*info->clock);
                 reply(res, 200, {{"restored", snapshot_json(*info, options_.utc_offset)}});
               }));

@@ -83,7 +83,16 @@ std::optional<SnapshotInfo> Snapshots::restore(const std::string &name, Store &s
   if (it->second.memory) {
     store.copy_from(*it->second.memory);
   } else {
-    Database file(path_of(name));
+    // A snapshot file removed behind our back is gone: never copy an empty database over the store.
+    if (!std::filesystem::is_regular_file(path_of(name))) {
+      entries_.erase(it);
+      return std::nullopt;
+    }
+    Database file(path_of(name), true);
+    {
+      Statement check(file.handle(), "SELECT count(*) FROM sqlite_master WHERE name = 'tasks'");
+      if (!check.step() || check.column_int(0) != 1) throw StoreError("snapshot file " + path_of(name) + " is not a snapshot");
+    }
     store.copy_from(file);
   }
   return it->second.info;

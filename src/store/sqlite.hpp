@@ -60,7 +60,8 @@ class StatementScope {
 /// One open connection.
 class Database {
  public:
-  explicit Database(const std::string &path);
+  /// Opens (creating it if needed) the database at `path`; `read_only` never creates or writes.
+  explicit Database(const std::string &path, bool read_only = false);
   ~Database();
   Database(const Database &) = delete;
   Database &operator=(const Database &) = delete;

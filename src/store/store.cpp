@@ -524,8 +524,10 @@ std::unique_ptr<Database> Store::copy_to(const std::string &path) {
 }
 
 void Store::copy_from(Database &source) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(mutex_);  // recursive: the calls below join this critical section
+  const std::int64_t last_id = last_job_id();
   backup(db_->handle(), source.handle());
+  raise_next_job_id(std::max(last_id, this->last_job_id()) + 1);
 }
 
 void Store::delete_all_tasks(bool restart_ids, std::int64_t first_job_id) {

@@ -108,7 +108,8 @@ class Store {
 
   /// Copies the whole database into a new one at `path` (`:memory:` or a file) and returns it.
   std::unique_ptr<Database> copy_to(const std::string &path);
-  /// Replaces the whole database with a copy of `source` (a snapshot).
+  /// Replaces the whole database with a copy of `source` (a snapshot). The id counter keeps the
+  /// larger of its value and the snapshot's, in the same step: no id handed out is ever reused.
   void copy_from(Database &source);
 
   /// Number of stored tasks by status.

@@ -15,7 +15,10 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -936,7 +939,7 @@ TEST_CASE("state malformed imports are 400 naming the field and write nothing") 
 
   // A colliding id in merge mode refuses the whole import, the items before it too.
   const std::string collision = control_error(emu, "POST", "/_emulator/state",
-                                              tasks(good + "," + minimal_item(existing, 9)), 409);
+                                              tasks(good + "," + minimal_item(existing, 1)), 409);
   CHECK(collision.find("jobId " + std::to_string(existing)) == 0);
   CHECK(state_text(emu) == before);
   // Nothing imported raised the id counter.
@@ -1193,4 +1196,64 @@ TEST_CASE("state snapshot of 100000 tasks (measurement)" * doctest::skip()) {
     std::filesystem::remove_all(dir);
     remove_database(db);
   }
+}
+
+TEST_CASE("state restoring a snapshot whose file is gone is a 404 and leaves the store alone") {
+  const std::string dir = temp_path("-snapshots");
+  Config cfg = LiveEmulator::default_config();
+  cfg.db = temp_path(".db");
+  cfg.snapshot_dir = dir;
+  LiveEmulator emu(cfg);
+  Params create = common_params("CreateCdbDataSyncTask");
+  for (auto &p : seed_create_params()) create.push_back(p);
+  CHECK(emu.get(create)["data"]["jobId"] == 1);
+  auto cli = emu.client();
+  REQUIRE(cli.Post("/_emulator/snapshots/s1", "", "application/json")->status == 201);
+  std::filesystem::remove(dir + "/s1.db");
+  CHECK(control_error(emu, "POST", "/_emulator/snapshots/s1/restore", "", 404) == "no snapshot s1");
+  Params again = common_params("CreateCdbDataSyncTask");
+  for (auto &p : seed_create_params()) again.push_back(p);
+  CHECK(emu.get(again)["data"]["jobId"] == 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("state restores racing Creates never hand out an id twice") {
+  LiveEmulator emu;
+  auto cli = emu.client();
+  REQUIRE(cli.Post("/_emulator/snapshots/s1", "", "application/json")->status == 201);
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::vector<std::int64_t> ids;
+  std::vector<std::thread> creators;
+  for (int t = 0; t < 4; ++t) {
+    creators.emplace_back([&] {
+      while (!stop) {
+        Params create = common_params("CreateCdbDataSyncTask");
+        for (auto &p : seed_create_params()) create.push_back(p);
+        const auto body = emu.get(create);
+        if (body["code"] != 0) continue;
+        std::lock_guard lock(mutex);
+        ids.push_back(body["data"]["jobId"].get<std::int64_t>());
+      }
+    });
+  }
+  auto restorer = emu.client();
+  for (int i = 0; i < 60; ++i) REQUIRE(restorer.Post("/_emulator/snapshots/s1/restore", "", "application/json")->status == 200);
+  stop = true;
+  for (auto &t : creators) t.join();
+  const std::set<std::int64_t> distinct(ids.begin(), ids.end());
+  CHECK(ids.size() > 0);
+  CHECK(distinct.size() == ids.size());
+}
+
+TEST_CASE("state imports refuse statuses the emulator never shows") {
+  LiveEmulator emu;
+  const auto tasks = [](const std::string &items) { return R"({"mode":"merge","tasks":[)" + items + "]}"; };
+  CHECK(control_error(emu, "POST", "/_emulator/state", tasks(minimal_item(70, 7)), 400) ==
+        "tasks[0].status: 7 (to be switched) is never entered by the emulator");
+  CHECK(control_error(emu, "POST", "/_emulator/state", tasks(minimal_item(71, 9)), 400) ==
+        "tasks[0].endTime: a finished task (status 8 or 9) needs one");
+  CHECK(control_error(emu, "POST", "/_emulator/state",
+                      tasks(minimal_item(72, 9, R"(,"startTime":"2017-02-23 15:04:10","endTime":"2017-02-23 15:00:00")")), 400) ==
+        "tasks[0].endTime: is before startTime");
 }
