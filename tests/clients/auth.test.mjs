@@ -5,61 +5,15 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { startEmulator, uniqueNonce } from './emulator.mjs';
+import { startEmulator, uniqueNonce, sdkClient, sdkCall, seedTask, storedTask } from './emulator.mjs';
 
 const require = createRequire(import.meta.url);
-const QcloudApi = require('qcloudapi-sdk');
 const { Capi: TencentCapi } = require('@tencent-sdk/capi');
 
 const SECRET_ID = 'AKIDEMULATORDEFAULTKEY';
 const SECRET_KEY = 'emulator-default-secret';
 const AUTH_FAILURE = { code: 4100, message: '身份认证失败，用户身份验证失败', codeDesc: 'AuthFailure' };
 const tlsFile = (name) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
-
-/** A qcloudapi-sdk client for `emu`; `settings` are extra constructor defaults (signatureMethod, protocol). */
-function sdkClient(emu, settings = {}) {
-  return new QcloudApi({
-    SecretId: SECRET_ID,
-    SecretKey: SECRET_KEY,
-    Region: 'gz',
-    serviceType: 'cdb',
-    protocol: 'http',
-    host: emu.host,
-    ...settings,
-  });
-}
-
-/**
- * One qcloudapi-sdk call with an explicit unique Nonce (unless `data` brings its own). The options
- * object always carries the client's defaults: without host and protocol the SDK would call the real host.
- */
-function sdkCall(capi, data, options = {}) {
-  return new Promise((resolve, reject) => {
-    capi.request({ Nonce: uniqueNonce(), ...data }, { ...capi.defaults, ...options }, (error, body) =>
-      error ? reject(error) : resolve(body),
-    );
-  });
-}
-
-function seedTask(jobName = 'myJobName') {
-  return {
-    Action: 'CreateCdbDataSyncTask',
-    jobName,
-    srcInfo: [
-      {
-        cdbUInstanceId: 'cdb-c1nl9rpv',
-        dbInfo: [{ database: 'myDB', table: ['myTable0', 'myTable1'] }],
-        isOverrideRoot: 0,
-      },
-    ],
-    dstInfo: [{ cdbUInstanceId: 'cdb-d2sagyed', regionId: 'sh', zoneId: 200001 }],
-  };
-}
-
-function storedTask(emu, jobId) {
-  const [row] = emu.query(`SELECT * FROM tasks WHERE job_id = ${Number(jobId)}`);
-  return row;
-}
 
 function countTasksNamed(emu, jobName) {
   const [row] = emu.query(`SELECT COUNT(*) AS n FROM tasks WHERE job_name = '${jobName.replaceAll("'", "''")}'`);

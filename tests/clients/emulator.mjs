@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
+
+const QcloudApi = createRequire(import.meta.url)('qcloudapi-sdk');
 
 const binary = process.env.CDB_EMU_BINARY ?? new URL('../../build/cdb-sync-emulator', import.meta.url).pathname;
 
@@ -51,4 +54,51 @@ export async function startEmulator(extraArgs = []) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A real qcloudapi-sdk client for `emu` with the default key; `settings` are extra constructor defaults. */
+export function sdkClient(emu, settings = {}) {
+  return new QcloudApi({
+    SecretId: 'AKIDEMULATORDEFAULTKEY',
+    SecretKey: 'emulator-default-secret',
+    Region: 'gz',
+    serviceType: 'cdb',
+    protocol: 'http',
+    host: emu.host,
+    ...settings,
+  });
+}
+
+/**
+ * One SDK call with an explicit unique Nonce (unless `data` brings its own). The options object
+ * always carries the client's defaults: without host and protocol the SDK would call the real host.
+ */
+export function sdkCall(capi, data, options = {}) {
+  return new Promise((resolve, reject) => {
+    capi.request({ Nonce: uniqueNonce(), ...data }, { ...capi.defaults, ...options }, (error, body) =>
+      error ? reject(error) : resolve(body),
+    );
+  });
+}
+
+/** The seed page's CreateCdbDataSyncTask as the SDK takes it (nested objects). */
+export function seedTask(jobName = 'myJobName') {
+  return {
+    Action: 'CreateCdbDataSyncTask',
+    jobName,
+    srcInfo: [
+      {
+        cdbUInstanceId: 'cdb-c1nl9rpv',
+        dbInfo: [{ database: 'myDB', table: ['myTable0', 'myTable1'] }],
+        isOverrideRoot: 0,
+      },
+    ],
+    dstInfo: [{ cdbUInstanceId: 'cdb-d2sagyed', regionId: 'sh', zoneId: 200001 }],
+  };
+}
+
+/** The stored row of task `jobId`. */
+export function storedTask(emu, jobId) {
+  const [row] = emu.query(`SELECT * FROM tasks WHERE job_id = ${Number(jobId)}`);
+  return row;
 }

@@ -5,10 +5,9 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { startEmulator, uniqueNonce } from './emulator.mjs';
+import { startEmulator, uniqueNonce, sdkClient } from './emulator.mjs';
 
 const require = createRequire(import.meta.url);
-const Capi = require('qcloudapi-sdk');
 // The HTTP library the SDK itself uses (its own dependency), to show what the SDK hides.
 const request = require('request');
 
@@ -45,23 +44,12 @@ async function journal(query = '') {
   return (await control('GET', `/_emulator/requests${query}`)).body;
 }
 
-function client() {
-  return new Capi({
-    SecretId: 'AKIDEMULATORDEFAULTKEY',
-    SecretKey: 'emulator-default-secret',
-    Region: 'gz',
-    serviceType: 'cdb',
-    protocol: 'http',
-    host: emu.host,
-  });
-}
-
 /**
  * One SDK call that always resolves with what the SDK's callback got: { error, body }.
  * `extra` is the SDK's fourth argument, merged into the `request` options (e.g. headers).
  */
 function call(data, options = {}, extra = undefined) {
-  const capi = client();
+  const capi = sdkClient(emu);
   return new Promise((resolve) => {
     capi.request(
       { Nonce: uniqueNonce(), ...data },
@@ -74,7 +62,7 @@ function call(data, options = {}, extra = undefined) {
 
 /** The same signed request the SDK would send, through `request` directly: { error, response, body }. */
 function rawCall(data, method) {
-  const capi = client();
+  const capi = sdkClient(emu);
   const opts = { ...capi.defaults, method };
   const signed = capi.generateQueryString({ Nonce: uniqueNonce(), ...data }, opts);
   const option = { url: capi.generateUrl(opts), method, json: true };

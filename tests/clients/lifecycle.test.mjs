@@ -4,11 +4,7 @@
 // it), so the polling is deterministic and needs no clock control.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { startEmulator, uniqueNonce } from './emulator.mjs';
-
-const require = createRequire(import.meta.url);
-const Capi = require('qcloudapi-sdk');
+import { startEmulator, sdkClient, sdkCall } from './emulator.mjs';
 
 const MAX_POLLS = 20;
 
@@ -20,26 +16,8 @@ after(async () => {
   await emu?.stop();
 });
 
-function client() {
-  return new Capi({
-    SecretId: 'AKIDEMULATORDEFAULTKEY',
-    SecretKey: 'emulator-default-secret',
-    Region: 'gz',
-    serviceType: 'cdb',
-    protocol: 'http',
-    host: emu.host,
-  });
-}
-
-/** One SDK call (POST, the SDK's default); options must carry host and protocol. */
-function call(data) {
-  const capi = client();
-  return new Promise((resolve, reject) => {
-    capi.request({ Nonce: uniqueNonce(), ...data }, capi.defaults, (error, body) =>
-      error ? reject(error) : resolve(body),
-    );
-  });
-}
+/** One call of the real SDK (POST, its default). */
+const call = (data) => sdkCall(sdkClient(emu), data);
 
 function createTask({ jobName = 'myJobName', src = 'cdb-c1nl9rpv', dst = 'cdb-d2sagyed', zoneId = 200001 } = {}) {
   return {
