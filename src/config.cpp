@@ -46,8 +46,9 @@ std::optional<Config> parse_command_line(int argc, const char *const *argv, int 
       ->envname("CDB_EMU_READY_FILE");
   app.add_option("--keep-alive-timeout", cfg.keep_alive_timeout, "Seconds an idle keep-alive connection stays open")
       ->envname("CDB_EMU_KEEP_ALIVE_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
-  app.add_option("--read-timeout", cfg.read_timeout, "Seconds a client may take to send its request")
-      ->envname("CDB_EMU_READ_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
+  app.add_option("--read-timeout", cfg.read_timeout,
+                 "Seconds a client may take to send a whole request, from its first byte (fractions allowed)")
+      ->envname("CDB_EMU_READ_TIMEOUT")->check(CLI::Range(0.001, 3600.0))->capture_default_str();
   app.add_option("--shutdown-timeout", cfg.shutdown_timeout, "Seconds in-flight requests get after SIGINT/SIGTERM")
       ->envname("CDB_EMU_SHUTDOWN_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
   app.add_option("--max-body-bytes", cfg.limits.max_body_bytes, "Largest request body, counted after decompression")

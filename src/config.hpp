@@ -23,7 +23,7 @@ struct Config {
   int threads = 128;
   std::string ready_file;
   int keep_alive_timeout = 5;  ///< seconds an idle keep-alive connection is kept
-  int read_timeout = 5;        ///< seconds a client may take to send a request
+  double read_timeout = 5;     ///< seconds from a request's first byte to its last
   int shutdown_timeout = 10;   ///< seconds in-flight requests get after SIGINT/SIGTERM
   std::size_t listen_backlog = 1024;
   std::string auth = "verify";           ///< "verify" or "off"

@@ -1,117 +1,247 @@
 #include "http/connection.hpp"
 
 #include <arpa/inet.h>
-#include <dirent.h>
+#include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <cstdlib>
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace cdbemu::http {
 namespace {
 
-/// httplib serves a connection on one thread from its first request to its last, so the
-/// connection this thread ended is remembered here (local port and peer).
-struct EndedConnection {
-  int local_port = -1;
-  Peer peer;
-};
-thread_local EndedConnection t_ended;
+using Clock = std::chrono::steady_clock;
+
+/// Waits until `fd` is ready for `events` or `deadline` passes; false on the deadline or an error.
+bool wait_for(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, events, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+    if (n > 0) return true;  // ready, or an error/hangup the next call reports
+    if (n < 0 && errno != EINTR) return false;
+  }
+}
 
 /// The address and port of a socket address, as httplib reports them.
-bool address_of(const sockaddr_storage &addr, Peer &out) {
+void address_of(const sockaddr_storage &addr, std::string &ip, int &port) {
   char text[INET6_ADDRSTRLEN] = {};
   if (addr.ss_family == AF_INET) {
     const auto &in = reinterpret_cast<const sockaddr_in &>(addr);
     inet_ntop(AF_INET, &in.sin_addr, text, sizeof(text));
-    out = {text, ntohs(in.sin_port)};
-    return true;
-  }
-  if (addr.ss_family == AF_INET6) {
+    port = ntohs(in.sin_port);
+  } else if (addr.ss_family == AF_INET6) {
     const auto &in6 = reinterpret_cast<const sockaddr_in6 &>(addr);
     inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof(text));
-    out = {text, ntohs(in6.sin6_port)};
-    return true;
+    port = ntohs(in6.sin6_port);
   }
-  return false;
+  ip = text;
 }
 
-/// Calls fn(fd, peer) for every connected socket of this process whose local port is `port`.
-template <class Fn>
-void for_each_connection(int port, Fn fn) {
-  DIR *dir = opendir("/proc/self/fd");
-  if (!dir) return;
-  while (const dirent *entry = readdir(dir)) {
-    char *end = nullptr;
-    const long fd = std::strtol(entry->d_name, &end, 10);
-    if (*end != '\0' || fd < 0) continue;
-    sockaddr_storage local{};
-    socklen_t length = sizeof(local);
-    Peer local_address;
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr *>(&local), &length) != 0 ||
-        !address_of(local, local_address) || local_address.second != port) {
-      continue;
-    }
-    sockaddr_storage remote{};
-    length = sizeof(remote);
-    Peer peer;
-    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr *>(&remote), &length) != 0 ||
-        !address_of(remote, peer)) {
-      continue;
-    }
-    fn(static_cast<int>(fd), peer);
-  }
-  closedir(dir);
-}
+/// One connection's byte stream, buffered, on a non-blocking socket (plain or TLS). Reads wait
+/// at most until the current request's deadline; once it has passed, every read is end-of-stream,
+/// so httplib stops parsing and our error handler answers.
+class ConnectionStream final : public httplib::Stream {
+ public:
+  ConnectionStream(int fd, SSL *ssl, const ConnectionLimits &limits) : fd_(fd), ssl_(ssl), limits_(limits) {}
 
-/// Shuts the connection of `req` down both ways.
-void cut(const httplib::Request &req) {
-  if (req.ssl) {
-    ::shutdown(SSL_get_fd(req.ssl), SHUT_RDWR);
-    return;
+  /// Starts the clock of a request whose first byte is here.
+  void begin_request() {
+    deadline_ = Clock::now() + limits_.read_timeout;
+    timed_out_ = false;
   }
-  const Peer peer = peer_of(req);
-  for_each_connection(req.local_port, [&](int fd, const Peer &p) {
-    if (p == peer) ::shutdown(fd, SHUT_RDWR);
-  });
+  bool timed_out() const { return timed_out_; }
+  bool buffered() const { return offset_ < size_ || (ssl_ && SSL_pending(ssl_) > 0); }
+  void end_after_response() { ended_ = true; }
+  bool ended() const { return ended_; }
+
+  bool is_readable() const override { return buffered() || wait_for(fd_, POLLIN, deadline_); }
+  bool is_writable() const override { return wait_for(fd_, POLLOUT, Clock::now() + limits_.write_timeout); }
+
+  ssize_t read(char *ptr, std::size_t size) override {
+    if (offset_ == size_) {
+      const ssize_t n = fill();
+      if (n <= 0) return n;
+    }
+    const std::size_t n = std::min(size, size_ - offset_);
+    std::memcpy(ptr, buffer_.data() + offset_, n);
+    offset_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char *ptr, std::size_t size) override {
+    const auto deadline = Clock::now() + limits_.write_timeout;
+    for (;;) {
+      if (ssl_) {
+        const int n = SSL_write(ssl_, ptr, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
+        if (n > 0) return n;
+        const int error = SSL_get_error(ssl_, n);
+        if (!wait_tls(error, deadline)) return -1;
+      } else {
+        const ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        if ((errno != EAGAIN && errno != EWOULDBLOCK) || !wait_for(fd_, POLLOUT, deadline)) return -1;
+      }
+    }
+  }
+
+  void get_remote_ip_and_port(std::string &ip, int &port) const override {
+    sockaddr_storage addr{};
+    socklen_t length = sizeof(addr);
+    if (getpeername(fd_, reinterpret_cast<sockaddr *>(&addr), &length) == 0) address_of(addr, ip, port);
+  }
+  void get_local_ip_and_port(std::string &ip, int &port) const override {
+    sockaddr_storage addr{};
+    socklen_t length = sizeof(addr);
+    if (getsockname(fd_, reinterpret_cast<sockaddr *>(&addr), &length) == 0) address_of(addr, ip, port);
+  }
+  socket_t socket() const override { return fd_; }
+
+ private:
+  /// Refills the buffer: bytes read, 0 at end of stream or past the deadline, -1 on an error.
+  ssize_t fill() {
+    if (timed_out_) return 0;
+    offset_ = size_ = 0;
+    for (;;) {
+      if (ssl_) {
+        const int n = SSL_read(ssl_, buffer_.data(), static_cast<int>(buffer_.size()));
+        if (n > 0) {
+          size_ = static_cast<std::size_t>(n);
+          return n;
+        }
+        const int error = SSL_get_error(ssl_, n);
+        if (error == SSL_ERROR_ZERO_RETURN) return 0;
+        if (!wait_tls(error, deadline_)) return give_up(error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE);
+      } else {
+        const ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
+        if (n > 0) {
+          size_ = static_cast<std::size_t>(n);
+          return n;
+        }
+        if (n == 0) return 0;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+        if (!wait_for(fd_, POLLIN, deadline_)) return give_up(true);
+      }
+    }
+  }
+
+  /// After a wait that failed: past the deadline is end-of-stream (and remembered), else an error.
+  ssize_t give_up(bool waited) {
+    if (waited && Clock::now() >= deadline_) {
+      timed_out_ = true;
+      return 0;
+    }
+    return -1;
+  }
+
+  /// Waits for what a TLS call that failed with `error` needs; false when it cannot go on.
+  bool wait_tls(int error, Clock::time_point deadline) const {
+    if (error == SSL_ERROR_WANT_READ) return wait_for(fd_, POLLIN, deadline);
+    if (error == SSL_ERROR_WANT_WRITE) return wait_for(fd_, POLLOUT, deadline);
+    ERR_clear_error();
+    return false;
+  }
+
+  int fd_;
+  SSL *ssl_;
+  const ConnectionLimits &limits_;
+  Clock::time_point deadline_ = Clock::now();
+  bool timed_out_ = false;
+  bool ended_ = false;
+  std::array<char, 16 * 1024> buffer_{};
+  std::size_t offset_ = 0;
+  std::size_t size_ = 0;
+};
+
+/// The stream this thread is serving (httplib serves a connection on one thread throughout).
+thread_local ConnectionStream *t_stream = nullptr;
+
+/// The TLS handshake, within `deadline`.
+bool accept_tls(SSL *ssl, int fd, Clock::time_point deadline) {
+  for (;;) {
+    const int n = SSL_accept(ssl);
+    if (n == 1) return true;
+    const int error = SSL_get_error(ssl, n);
+    const bool ready = error == SSL_ERROR_WANT_READ    ? wait_for(fd, POLLIN, deadline)
+                       : error == SSL_ERROR_WANT_WRITE ? wait_for(fd, POLLOUT, deadline)
+                                                       : false;
+    if (!ready) {
+      ERR_clear_error();
+      return false;
+    }
+  }
 }
 
 }  // namespace
 
-Peer peer_of(const httplib::Request &req) { return {req.remote_addr, req.remote_port}; }
+ConnectionLoop::ConnectionLoop(ConnectionLimits limits) : limits_(limits), stop_fd_(::eventfd(0, EFD_CLOEXEC)) {
+  if (stop_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+}
+
+ConnectionLoop::~ConnectionLoop() { ::close(stop_fd_); }
+
+void ConnectionLoop::serve(int fd, SSL_CTX *tls, const ServeRequest &serve_request) {
+  const int flags = ::fcntl(fd, F_GETFL, 0);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  SSL *ssl = nullptr;
+  bool usable = true;
+  if (tls) {
+    ssl = SSL_new(tls);
+    usable = ssl && SSL_set_fd(ssl, fd) == 1 && accept_tls(ssl, fd, Clock::now() + limits_.read_timeout);
+  }
+  ConnectionStream stream(fd, ssl, limits_);
+  t_stream = &stream;
+  bool answered = false;
+  while (usable && !stopping_) {
+    if (!stream.buffered()) {
+      // Idle: wait for the next request's first byte, the keep-alive timeout or stop().
+      pollfd waits[2] = {{fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+      int n;
+      do {
+        n = ::poll(waits, 2, static_cast<int>(limits_.keep_alive_timeout.count()));
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0 || waits[1].revents != 0) break;
+    }
+    stream.begin_request();
+    bool closed = false;
+    answered = serve_request(stream, stopping_, closed);
+    if (!answered || closed || stream.ended() || stream.timed_out()) break;
+  }
+  t_stream = nullptr;
+  if (ssl) {
+    if (answered) SSL_shutdown(ssl);
+    SSL_free(ssl);
+  }
+  ::shutdown(fd, SHUT_RDWR);
+  ::close(fd);
+}
+
+void ConnectionLoop::stop() {
+  stopping_ = true;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t written = ::write(stop_fd_, &one, sizeof(one));
+}
 
 void end_after_response(const httplib::Request &req) {
   // httplib answers "Connection: close" when the request asked for it.
   const_cast<httplib::Request &>(req).set_header("Connection", "close");
-  t_ended = {req.local_port, peer_of(req)};
+  if (t_stream) t_stream->end_after_response();
 }
 
-bool drop_if_ended(const httplib::Request &req) {
-  if (t_ended.local_port < 0) return false;
-  // httplib fills in the peer only for requests it could parse; a malformed one on this thread
-  // is taken to come from the ended connection (at worst a new connection's garbage goes unanswered).
-  const bool peer_known = req.remote_port >= 0;
-  if (peer_known && (t_ended.local_port != req.local_port || t_ended.peer != peer_of(req))) {
-    t_ended = {};  // this thread serves another connection now
-    return false;
-  }
-  if (peer_known) {
-    cut(req);
-  } else {
-    for_each_connection(t_ended.local_port, [&](int fd, const Peer &p) {
-      if (p == t_ended.peer) ::shutdown(fd, SHUT_RDWR);
-    });
-  }
-  return true;
-}
-
-void end_idle_connections(int port, const std::set<Peer> &busy) {
-  // Shutting the reading side makes httplib's keep-alive wait see end-of-stream and close.
-  for_each_connection(port, [&](int fd, const Peer &peer) {
-    if (!busy.count(peer)) ::shutdown(fd, SHUT_RD);
-  });
-}
+bool request_timed_out() { return t_stream && t_stream->timed_out(); }
 
 }  // namespace cdbemu::http

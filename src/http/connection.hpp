@@ -1,35 +1,59 @@
 #pragma once
-// The TCP connections behind httplib's requests, which httplib does not expose. Used to end a
-// connection whose byte stream can no longer be trusted (a body left unread would otherwise be
-// parsed as the next request), and to end idle keep-alive connections at shutdown instead of
-// waiting out their timeout.
+// The connection loop, which replaces httplib's own for HTTP and HTTPS alike. httplib times each
+// read on its own (a client trickling a byte at a time holds a worker thread for ever), polls idle
+// connections every 10 ms, and cannot be told to end a connection. Here:
+// - a request (line, headers and body) must arrive within --read-timeout of its first byte;
+// - a handler can end its connection after the answer (end_after_response);
+// - idle keep-alive connections wait in poll() and end at once when the server stops.
 
-#include <set>
-#include <string>
-#include <utility>
+#include <atomic>
+#include <chrono>
+#include <functional>
+
+using SSL_CTX = struct ssl_ctx_st;
 
 namespace httplib {
 struct Request;
-}
+class Stream;
+}  // namespace httplib
 
 namespace cdbemu::http {
 
-/// A connection's peer: address and port.
-using Peer = std::pair<std::string, int>;
+struct ConnectionLimits {
+  std::chrono::milliseconds read_timeout{5000};  ///< from a request's first byte to its last
+  std::chrono::milliseconds keep_alive_timeout{5000};  ///< idle time between requests
+  std::chrono::milliseconds write_timeout{5000};  ///< for each write of an answer
+};
 
-/// The peer of the connection `req` came on.
-Peer peer_of(const httplib::Request &req);
+/// Reads one request from the stream and answers it: httplib::Server::process_request. False
+/// when the connection is unusable; `connection_closed` when the answer said `Connection: close`.
+using ServeRequest = std::function<bool(httplib::Stream &, bool close_connection, bool &connection_closed)>;
 
-/// Answers `req` with `Connection: close` and ends its connection after that answer: anything
-/// httplib later reads from it is dropped unanswered (see drop_if_ended).
+class ConnectionLoop {
+ public:
+  explicit ConnectionLoop(ConnectionLimits limits);
+  ~ConnectionLoop();
+  ConnectionLoop(const ConnectionLoop &) = delete;
+  ConnectionLoop &operator=(const ConnectionLoop &) = delete;
+
+  /// Serves the accepted socket `fd` (after a TLS handshake when `tls` is set) until the client
+  /// closes it, it idles past the keep-alive timeout, a request runs past the read timeout, a
+  /// handler ends it, or stop() runs; then closes it.
+  void serve(int fd, SSL_CTX *tls, const ServeRequest &serve_request);
+
+  /// Idle connections end now; a connection with a request in progress ends after its answer.
+  void stop();
+
+ private:
+  ConnectionLimits limits_;
+  int stop_fd_ = -1;  ///< an eventfd that becomes readable, for good, when stop() runs
+  std::atomic<bool> stopping_{false};
+};
+
+/// Answers `req` with `Connection: close` and ends its connection after that answer.
 void end_after_response(const httplib::Request &req);
 
-/// Whether `req` came on a connection ended by end_after_response; if so, the connection is cut
-/// and the caller must not act on the request.
-bool drop_if_ended(const httplib::Request &req);
-
-/// Ends every accepted connection on local port `port` whose peer is not in `busy` (shutdown:
-/// idle keep-alive connections end at once; requests in progress still get their answers).
-void end_idle_connections(int port, const std::set<Peer> &busy);
+/// Whether the request being read on this thread ran past the read timeout.
+bool request_timed_out();
 
 }  // namespace cdbemu::http

@@ -12,9 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <mutex>
 #include <random>
-#include <set>
 #include <thread>
 
 #include "api/action.hpp"
@@ -68,18 +66,40 @@ class Backlog {
   virtual bool set_backlog(int backlog) = 0;
 };
 
-/// httplib's server (plain or TLS) with a real listen backlog.
+/// httplib's server (plain or TLS) with a real listen backlog, its connections served by our loop.
 template <class Base>
 class TunedServer : public Base, public Backlog {
  public:
-  using Base::Base;
+  template <class... Args>
+  explicit TunedServer(ConnectionLoop &loop, Args &&...args) : Base(std::forward<Args>(args)...), loop_(loop) {}
   bool set_backlog(int backlog) override { return ::listen(this->svr_sock_, backlog) == 0; }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    SSL_CTX *tls = nullptr;
+    if constexpr (std::is_same_v<Base, httplib::SSLServer>) tls = this->ssl_context();
+    loop_.serve(sock, tls, [this](httplib::Stream &stream, bool close_connection, bool &connection_closed) {
+      return this->process_request(stream, close_connection, connection_closed, nullptr);
+    });
+    return true;
+  }
+
+  ConnectionLoop &loop_;
 };
 
+/// The limits of our connection loop.
+ConnectionLimits connection_limits(const Config &config) {
+  ConnectionLimits limits;
+  limits.read_timeout = std::chrono::milliseconds(static_cast<long long>(config.read_timeout * 1000));
+  limits.keep_alive_timeout = std::chrono::seconds(config.keep_alive_timeout);
+  return limits;
+}
+
 /// The HTTP server, or the HTTPS one when a certificate and key are configured.
-std::unique_ptr<httplib::Server> make_server(const Config &config) {
-  if (config.tls_cert.empty()) return std::make_unique<TunedServer<httplib::Server>>();
-  auto server = std::make_unique<TunedServer<httplib::SSLServer>>(config.tls_cert.c_str(), config.tls_key.c_str());
+std::unique_ptr<httplib::Server> make_server(const Config &config, ConnectionLoop &loop) {
+  if (config.tls_cert.empty()) return std::make_unique<TunedServer<httplib::Server>>(loop);
+  auto server =
+      std::make_unique<TunedServer<httplib::SSLServer>>(loop, config.tls_cert.c_str(), config.tls_key.c_str());
   if (!server->is_valid()) {
     throw std::runtime_error("cannot use the TLS certificate " + config.tls_cert + " with the key " + config.tls_key);
   }
@@ -108,8 +128,16 @@ bool announces_body(const httplib::Request &req) {
   return is_chunked(req) || (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
 }
 
+/// The 4000 message for a request that did not arrive in time.
+std::string read_timeout_detail(const Config &config) {
+  return fmt::format("the request did not arrive within {:g} seconds of its first byte (--read-timeout)",
+                     config.read_timeout);
+}
+
 /// Why httplib refused a request on its own, as our 4000 message.
-std::string library_error_detail(const httplib::Request &req, int status, const DecodeLimits &limits) {
+std::string library_error_detail(const httplib::Request &req, int status, const Config &config) {
+  if (request_timed_out()) return read_timeout_detail(config);
+  const DecodeLimits &limits = config.limits;
   switch (status) {
     case 414:
       return "the request line exceeds 8192 bytes; send the parameters in a POST body instead of the query string";
@@ -151,7 +179,8 @@ struct Server::Impl {
         auth(authenticator),
         options(api_options),
         control(control_plane),
-        owner(make_server(cfg)),
+        loop(connection_limits(cfg)),
+        owner(make_server(cfg, loop)),
         server(*owner) {
     std::random_device seed;
     id_prefix = seed();
@@ -163,21 +192,14 @@ struct Server::Impl {
   const Authenticator &auth;
   const api::ApiOptions &options;
   control::ControlPlane &control;
+  ConnectionLoop loop;
   std::unique_ptr<httplib::Server> owner;
   httplib::Server &server;
   std::atomic<std::uint32_t> next_request{1};
   std::uint32_t id_prefix = 0;
   std::atomic<bool> stop_requested{false};
-  int port = 0;
 
-  std::mutex busy_mutex;
-  std::set<Peer> busy;  ///< connections with a request in progress (spared at shutdown)
-
-  void begin_request(const httplib::Request &req, httplib::Response &res) {
-    {
-      std::lock_guard lock(busy_mutex);
-      busy.insert(peer_of(req));
-    }
+  void begin_request(httplib::Response &res) {
     t_request.id = fmt::format("{:08x}{:08x}", id_prefix, next_request.fetch_add(1));
     t_request.action.clear();
     t_request.params = nlohmann::ordered_json::object();
@@ -190,10 +212,6 @@ struct Server::Impl {
   }
 
   void finish_request(const httplib::Request &req, int code) {
-    {
-      std::lock_guard lock(busy_mutex);
-      busy.erase(peer_of(req));
-    }
     domain::collect_task_changes(nullptr);
     const double latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_request.start).count();
@@ -220,7 +238,7 @@ struct Server::Impl {
   /// Answers without routing: `error` as the envelope with HTTP `status`. A body the request
   /// announced is left unread, so the connection ends after the answer.
   void answer_early(const httplib::Request &req, httplib::Response &res, const ApiError &error, int status) {
-    begin_request(req, res);
+    begin_request(res);
     render_error(error, res, status);
     if (announces_body(req)) end_after_response(req);
     finish_request(req, error.code());
@@ -409,7 +427,7 @@ struct Server::Impl {
       }
       if (std::stoull(declared) > limit + kDrainLimit) {
         end_after_response(req);
-        if (keep) throw ApiError(ErrorCode::InvalidParameter, library_error_detail(req, 413, config.limits));
+        if (keep) throw ApiError(ErrorCode::InvalidParameter, library_error_detail(req, 413, config));
         return body;
       }
     }
@@ -426,11 +444,12 @@ struct Server::Impl {
     });
     if (!ok) end_after_response(req);  // the rest of the body is still on the socket
     if (!keep) return body;
-    if (too_large) throw ApiError(ErrorCode::InvalidParameter, library_error_detail(req, 413, config.limits));
+    if (too_large) throw ApiError(ErrorCode::InvalidParameter, library_error_detail(req, 413, config));
     if (!ok) {
       throw ApiError(ErrorCode::InvalidParameter,
-                     res.status == 415 ? library_error_detail(req, 415, config.limits)
-                                       : "the request body could not be read (truncated body, bad chunked encoding "
+                     request_timed_out()  ? read_timeout_detail(config)
+                     : res.status == 415 ? library_error_detail(req, 415, config)
+                                         : "the request body could not be read (truncated body, bad chunked encoding "
                                          "or bad Content-Encoding data)");
     }
     return body;
@@ -442,7 +461,7 @@ struct Server::Impl {
     (server.*reg)(pattern, httplib::Server::HandlerWithContentReader(
                                [this, fail, status](const httplib::Request &req, httplib::Response &res,
                                                     const httplib::ContentReader &reader) {
-                                 begin_request(req, res);
+                                 begin_request(res);
                                  read_body(req, res, reader, false);
                                  const ApiError error = fail(req);
                                  render_error(error, res, status);
@@ -459,15 +478,10 @@ struct Server::Impl {
       int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });
-    server.set_keep_alive_max_count(1000000);  // httplib caps keep-alive at 5 requests by default
-    server.set_keep_alive_timeout(config.keep_alive_timeout);
-    server.set_read_timeout(config.read_timeout, 0);
     // Bodies httplib reads itself (the control plane's) stop here, before any handler or token check.
     server.set_payload_max_length(config.limits.max_body_bytes + kDrainLimit);
 
     server.set_pre_routing_handler([this](const httplib::Request &req, httplib::Response &res) {
-      // Bytes that followed a body we could not read: never a request.
-      if (drop_if_ended(req)) return httplib::Server::HandlerResponse::Handled;
       if (control.options().enabled && req.path.rfind("/_emulator/", 0) == 0 && req.method != "GET" &&
           req.method != "POST" && req.method != "DELETE" && req.method != "PUT" && req.method != "PATCH") {
         res.status = 405;
@@ -496,14 +510,14 @@ struct Server::Impl {
     });
 
     server.Get(kApiPath, [this](const httplib::Request &req, httplib::Response &res) {
-      begin_request(req, res);
+      begin_request(res);
       // httplib does not read a GET's body: it would be taken for the next request.
       if (announces_body(req)) end_after_response(req);
       serve_api(req, res, nullptr);
     });
     server.Post(kApiPath, [this](const httplib::Request &req, httplib::Response &res,
                                  const httplib::ContentReader &reader) {
-      begin_request(req, res);
+      begin_request(res);
       const std::string body = read_body(req, res, reader);
       serve_api(req, res, &body);
     });
@@ -557,9 +571,8 @@ struct Server::Impl {
                                                                          httplib::Response &res) {
       // Answers our own handlers made (API errors, control-plane 4xx) are already complete.
       if (res.has_header(kRequestIdHeader) || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      if (drop_if_ended(req)) return httplib::Server::HandlerResponse::Handled;
-      begin_request(req, res);
-      render_error(ApiError(ErrorCode::InvalidParameter, library_error_detail(req, res.status, config.limits)), res);
+      begin_request(res);
+      render_error(ApiError(ErrorCode::InvalidParameter, library_error_detail(req, res.status, config)), res);
       // The stream is out of step with request boundaries: end the connection after answering.
       end_after_response(req);
       finish_request(req, static_cast<int>(ErrorCode::InvalidParameter));
@@ -604,7 +617,6 @@ int Server::bind() {
     throw std::runtime_error("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + reason);
   }
   dynamic_cast<Backlog &>(impl_->server).set_backlog(static_cast<int>(cfg.listen_backlog));
-  impl_->port = port;
   return port;
 }
 
@@ -617,11 +629,7 @@ void Server::stop() {
   impl_->stop_requested = true;
   impl_->control.shutdown();
   impl_->server.stop();
-  // Idle keep-alive connections would otherwise hold the shutdown for --keep-alive-timeout.
-  if (impl_->port > 0) {
-    std::lock_guard lock(impl_->busy_mutex);
-    end_idle_connections(impl_->port, impl_->busy);
-  }
+  impl_->loop.stop();
 }
 
 bool Server::is_running() const { return impl_->server.is_running(); }

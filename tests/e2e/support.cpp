@@ -169,35 +169,67 @@ bool response_complete(const std::string &data) {
 }  // namespace
 
 std::string raw_exchange(int port, const std::string &bytes, std::chrono::milliseconds timeout) {
-  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  RawConnection connection(port);
+  connection.send(bytes);
+  return connection.read_reply(timeout);
+}
+
+RawConnection::RawConnection(int port) : sock_(::socket(AF_INET, SOCK_STREAM, 0)) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(sock, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) != 0) {
-    ::close(sock);
+  if (::connect(sock_, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) != 0) {
+    ::close(sock_);
     throw std::runtime_error("connect failed");
   }
+}
+
+RawConnection::~RawConnection() { ::close(sock_); }
+
+bool RawConnection::send(const std::string &bytes) {
   std::size_t sent = 0;
   while (sent < bytes.size()) {
-    const ssize_t n = ::send(sock, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
+    const ssize_t n = ::send(sock_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
     sent += static_cast<std::size_t>(n);
   }
+  return true;
+}
+
+std::string RawConnection::read_reply(std::chrono::milliseconds timeout) {
   std::string out;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[65536];
   while (std::chrono::steady_clock::now() < deadline) {
-    pollfd pfd{sock, POLLIN, 0};
+    pollfd pfd{sock_, POLLIN, 0};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (::poll(&pfd, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) break;
-    const ssize_t n = ::recv(sock, buf, sizeof(buf), 0);
+    const ssize_t n = ::recv(sock_, buf, sizeof(buf), 0);
     if (n <= 0) break;
     out.append(buf, static_cast<std::size_t>(n));
     if (response_complete(out)) break;
   }
-  ::close(sock);
   return out;
+}
+
+bool RawConnection::closed_by_server(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{sock_, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (::poll(&pfd, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) return false;
+    const ssize_t n = ::recv(sock_, buf, sizeof(buf), 0);
+    if (n <= 0) return true;  // end of stream or reset
+  }
+  return false;
+}
+
+nlohmann::json body_of(const std::string &reply) {
+  const std::size_t at = reply.find("\r\n\r\n");
+  if (at == std::string::npos) return nullptr;
+  return nlohmann::json::parse(reply.substr(at + 4), nullptr, false);
 }
 
 ChildEmulator::ChildEmulator(std::vector<std::string> args) {

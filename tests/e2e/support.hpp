@@ -83,6 +83,28 @@ class LiveEmulator {
 std::string raw_exchange(int port, const std::string &bytes,
                          std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 
+/// A raw TCP connection to the emulator, for requests no client library would send.
+class RawConnection {
+ public:
+  explicit RawConnection(int port);
+  ~RawConnection();
+  RawConnection(const RawConnection &) = delete;
+  RawConnection &operator=(const RawConnection &) = delete;
+
+  /// Sends all of `bytes`; false once the server has closed the connection.
+  bool send(const std::string &bytes);
+  /// What the server sends until it has sent one whole answer, closes, or `timeout` passes.
+  std::string read_reply(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+  /// Whether the server has closed the connection (waits up to `timeout` to find out).
+  bool closed_by_server(std::chrono::milliseconds timeout);
+
+ private:
+  int sock_ = -1;
+};
+
+/// The JSON body of a raw HTTP answer (everything after the blank line).
+nlohmann::json body_of(const std::string &reply);
+
 /// The real binary as a child process, started with `args`; waits for the ready line.
 class ChildEmulator {
  public:

@@ -153,3 +153,100 @@ TEST_CASE("json logs are one JSON object per line with a string level") {
   }
   CHECK(requests == 1);
 }
+
+namespace {
+
+/// An emulator whose requests must arrive within 0.3 s of their first byte.
+Config impatient_config() {
+  Config cfg = LiveEmulator::default_config();
+  cfg.read_timeout = 0.3;
+  return cfg;
+}
+
+constexpr const char *kReadTimeoutMessage =
+    "invalid parameter: the request did not arrive within 0.3 seconds of its first byte (--read-timeout)";
+
+/// Sends `request` in pieces of `piece` bytes, 50 ms apart, until it is all sent or the server
+/// answers or closes; returns the answer and how many bytes went out.
+std::pair<std::string, std::size_t> trickle(int port, const std::string &request, std::size_t piece) {
+  RawConnection connection(port);
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    if (!connection.send(request.substr(sent, piece))) break;
+    sent += std::min(piece, request.size() - sent);
+    const std::string reply = connection.read_reply(std::chrono::milliseconds(50));
+    if (!reply.empty()) return {reply, sent};
+  }
+  return {connection.read_reply(), sent};
+}
+
+}  // namespace
+
+TEST_CASE("a client trickling its request line and headers is cut off at --read-timeout") {
+  LiveEmulator emu(impatient_config());
+  // 2 bytes every 50 ms: the whole request would take seconds; each read waits far less than 0.3 s.
+  const std::string request =
+      "GET /v2/index.php?" + encode_query(sign(create_request(), "GET", "x")) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::thread other([&] {
+    // Other clients are served meanwhile.
+    for (int i = 0; i < 5; ++i) CHECK(emu.get(create_request())["code"] == 0);
+  });
+  const auto [reply, sent] = trickle(emu.port(), request, 2);
+  other.join();
+  CAPTURE(reply);
+  CHECK(sent < request.size());
+  const nlohmann::json body = body_of(reply);
+  CHECK(body["code"] == 4000);
+  CHECK(body["codeDesc"] == "InvalidParameter");
+  CHECK(body["message"] == kReadTimeoutMessage);
+  CHECK(reply.find("Connection: close") != std::string::npos);
+  // Nothing the trickler sent ran: only the other client's five tasks exist.
+  CHECK(emu.get(create_request())["data"]["jobId"] == 6);
+}
+
+TEST_CASE("a client trickling its body is cut off at --read-timeout") {
+  LiveEmulator emu(impatient_config());
+  const std::string body = encode_query(sign(create_request(), "POST", "x"));
+  const std::string request = "POST /v2/index.php HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                              "application/x-www-form-urlencoded\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+  const auto [reply, sent] = trickle(emu.port(), request, 8);
+  CAPTURE(reply);
+  CHECK(sent < request.size());
+  const nlohmann::json answer = body_of(reply);
+  CHECK(answer["code"] == 4000);
+  CHECK(answer["codeDesc"] == "InvalidParameter");
+  CHECK(answer["message"] == kReadTimeoutMessage);
+  CHECK(emu.get(create_request())["data"]["jobId"] == 1);
+}
+
+TEST_CASE("the read timeout starts at a request's first byte, not when the connection went idle") {
+  LiveEmulator emu(impatient_config());
+  httplib::Client cli = emu.client();
+  cli.set_keep_alive(true);
+  const auto send = [&] {
+    auto res = cli.Get("/v2/index.php?" + encode_query(sign(create_request(), "GET", emu.host())));
+    REQUIRE(res);
+    return nlohmann::json::parse(res->body)["code"];
+  };
+  CHECK(send() == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // idle, within --keep-alive-timeout
+  CHECK(send() == 0);
+}
+
+TEST_CASE("a TLS client that stalls its handshake is cut off at --read-timeout") {
+  Config cfg = impatient_config();
+  cfg.tls_cert = CDB_EMU_SOURCE_DIR "/tests/fixtures/tls/cert.pem";
+  cfg.tls_key = CDB_EMU_SOURCE_DIR "/tests/fixtures/tls/key.pem";
+  LiveEmulator emu(cfg);
+  RawConnection connection(emu.port());
+  REQUIRE(connection.send(std::string("\x16\x03\x01", 3)));  // the start of a ClientHello, then nothing
+  // httplib's loop waited 5 s per read here; ours ends the connection at 0.3 s.
+  CHECK(connection.closed_by_server(std::chrono::milliseconds(2500)));
+  httplib::SSLClient cli("127.0.0.1", emu.port());
+  cli.set_ca_cert_path(cfg.tls_cert.c_str());
+  cli.enable_server_certificate_verification(false);
+  auto res = cli.Get("/v2/index.php?" + encode_query(sign(create_request(), "GET", emu.host())));
+  REQUIRE(res);
+  CHECK(nlohmann::json::parse(res->body)["code"] == 0);
+}
