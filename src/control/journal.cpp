@@ -1,10 +1,13 @@
 #include "control/journal.hpp"
 
-namespace cdbemu::control {
+#include <algorithm>
 
-nlohmann::ordered_json to_json(const JournalEntry &entry) {
+namespace cdbemu::control {
+namespace {
+
+/// The entry as JSON, but for its leading "seq" (given only once the journal holds its lock).
+nlohmann::ordered_json to_json_without_seq(const JournalEntry &entry) {
   nlohmann::ordered_json out;
-  out["seq"] = entry.seq;
   out["timeMs"] = entry.time_ms;
   out["requestId"] = entry.request_id;
   out["method"] = entry.method;
@@ -28,29 +31,35 @@ nlohmann::ordered_json to_json(const JournalEntry &entry) {
   return out;
 }
 
-bool Journal::matches(const JournalEntry &entry, const JournalFilter &filter) {
-  if (entry.seq <= filter.since) return false;
-  if (filter.action && entry.action != *filter.action) return false;
-  if (filter.code && entry.code != *filter.code) return false;
-  if (filter.job_id) {
-    bool found = false;
-    for (const auto &change : entry.changes) found = found || change.job_id == *filter.job_id;
-    const auto param = entry.params.find("jobId");
-    if (!found && param != entry.params.end() && param->is_string()) {
-      found = param->get<std::string>() == std::to_string(*filter.job_id);
-    }
-    if (!found) return false;
+}  // namespace
+
+bool Journal::matches(const Stored &stored, const JournalFilter &filter) {
+  if (stored.seq <= filter.since) return false;
+  if (filter.action && stored.action != *filter.action) return false;
+  if (filter.code && stored.code != *filter.code) return false;
+  if (filter.job_id && std::find(stored.tasks.begin(), stored.tasks.end(), *filter.job_id) == stored.tasks.end() &&
+      stored.job_id != std::to_string(*filter.job_id)) {
+    return false;
   }
   return true;
 }
 
 void Journal::record(JournalEntry entry) {
+  Stored stored;
+  stored.action = std::move(entry.action);
+  stored.code = entry.code;
+  if (const auto param = entry.params.find("jobId"); param != entry.params.end() && param->is_string()) {
+    stored.job_id = param->get<std::string>();
+  }
+  for (const auto &change : entry.changes) stored.tasks.push_back(change.job_id);
+  entry.action = stored.action;
+  const std::string rest = to_json_without_seq(entry).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   {
     std::lock_guard lock(mutex_);
-    entry.seq = next_seq_++;
-    std::string json = to_json(entry).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    bytes_ += json.size();
-    entries_.push_back({std::move(entry), std::move(json)});
+    stored.seq = next_seq_++;
+    stored.json = "{\"seq\":" + std::to_string(stored.seq) + "," + rest.substr(1);
+    bytes_ += stored.json.size();
+    entries_.push_back(std::move(stored));
     while (!entries_.empty() && (entries_.size() > max_entries_ || bytes_ > max_bytes_)) {
       bytes_ -= entries_.front().json.size();
       dropped_bytes_ += entries_.front().json.size();
@@ -64,7 +73,7 @@ void Journal::record(JournalEntry entry) {
 
 std::size_t Journal::count_matching(const JournalFilter &filter) const {
   std::size_t count = 0;
-  for (const auto &stored : entries_) count += matches(stored.entry, filter) ? 1 : 0;
+  for (const auto &stored : entries_) count += matches(stored, filter) ? 1 : 0;
   return count;
 }
 
@@ -73,7 +82,7 @@ nlohmann::ordered_json Journal::query(const JournalFilter &filter) const {
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   std::size_t matched = 0;
   for (const auto &stored : entries_) {
-    if (!matches(stored.entry, filter)) continue;
+    if (!matches(stored, filter)) continue;
     ++matched;
     if (entries.size() < filter.limit) entries.push_back(nlohmann::ordered_json::parse(stored.json));
   }

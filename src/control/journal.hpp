@@ -62,11 +62,17 @@ class Journal {
   std::size_t bytes() const;
 
  private:
+  /// What filters look at, and the rendered entry; the entry itself is not kept (its JSON tree
+  /// would take several times the bytes the cap counts).
   struct Stored {
-    JournalEntry entry;
-    std::string json;  ///< the rendered entry; its size is what the byte cap counts
+    std::uint64_t seq;
+    std::string action;
+    int code;
+    std::string job_id;                ///< the jobId parameter as sent
+    std::vector<std::int64_t> tasks;  ///< the tasks the request changed
+    std::string json;                  ///< the rendered entry; its size is what the byte cap counts
   };
-  static bool matches(const JournalEntry &entry, const JournalFilter &filter);
+  static bool matches(const Stored &stored, const JournalFilter &filter);
   std::size_t count_matching(const JournalFilter &filter) const;
 
   mutable std::mutex mutex_;
@@ -81,8 +87,5 @@ class Journal {
   std::uint64_t dropped_bytes_ = 0;
   bool shut_down_ = false;
 };
-
-/// The JSON form of an entry.
-nlohmann::ordered_json to_json(const JournalEntry &entry);
 
 }  // namespace cdbemu::control
