@@ -76,6 +76,9 @@ class TaskService {
   /// Every task, after every due transition (export).
   TaskList all_tasks();
 
+  /// Held while an API request is being served: lets concurrent requests share commits.
+  store::Store::Pending request_in_progress() { return store::Store::Pending(store_); }
+
   /// The stored task as it is, without applying due transitions (for matching faults).
   std::optional<store::TaskRecord> peek_task(std::int64_t job_id) { return store_.find_task(job_id); }
 

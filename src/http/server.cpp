@@ -510,6 +510,7 @@ struct Server::Impl {
     });
 
     server.Get(kApiPath, [this](const httplib::Request &req, httplib::Response &res) {
+      const auto in_progress = service.request_in_progress();
       begin_request(res);
       // httplib does not read a GET's body: it would be taken for the next request.
       if (announces_body(req)) end_after_response(req);
@@ -517,6 +518,7 @@ struct Server::Impl {
     });
     server.Post(kApiPath, [this](const httplib::Request &req, httplib::Response &res,
                                  const httplib::ContentReader &reader) {
+      const auto in_progress = service.request_in_progress();
       begin_request(res);
       const std::string body = read_body(req, res, reader);
       serve_api(req, res, &body);

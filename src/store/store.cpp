@@ -1,8 +1,10 @@
 #include "store/store.hpp"
 
 #include <charconv>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "store/resources.hpp"
 #include "store/sqlite.hpp"
@@ -205,7 +207,12 @@ struct Store::Statements {
         find_task(db, "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks WHERE job_id = ?"),
         delete_task(db, "DELETE FROM tasks WHERE job_id = ?"),
         due_tasks(db, "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks WHERE next_at <= ? ORDER BY next_at, job_id"),
-        count_tasks(db, "SELECT count(*) FROM tasks") {}
+        count_tasks(db, "SELECT count(*) FROM tasks"),
+        begin(db, "BEGIN IMMEDIATE"),
+        savepoint(db, "SAVEPOINT work"),
+        release(db, "RELEASE work"),
+        rollback_to(db, "ROLLBACK TO work"),
+        commit(db, "COMMIT") {}
 
   Statement find_instance;
   Statement insert_instance;
@@ -217,7 +224,48 @@ struct Store::Statements {
   Statement delete_task;
   Statement due_tasks;
   Statement count_tasks;
+  Statement begin;
+  Statement savepoint;
+  Statement release;
+  Statement rollback_to;
+  Statement commit;
 };
+
+/// The store's mutex, counting how deep its holder holds it.
+class Store::Lock {
+ public:
+  explicit Lock(Store &store) : store_(store), lock_(store.mutex_) { ++store_.lock_depth_; }
+  ~Lock() { --store_.lock_depth_; }
+  Lock(const Lock &) = delete;
+  Lock &operator=(const Lock &) = delete;
+
+  /// Waits (the mutex released meanwhile) until `done` holds.
+  template <class Predicate>
+  void wait(std::condition_variable_any &cv, Predicate done) {
+    const int depth = std::exchange(store_.lock_depth_, 0);
+    cv.wait(lock_, done);
+    store_.lock_depth_ = depth;
+  }
+  /// The same, giving up at `deadline`.
+  template <class Predicate>
+  void wait_until(std::condition_variable_any &cv, std::chrono::steady_clock::time_point deadline, Predicate done) {
+    const int depth = std::exchange(store_.lock_depth_, 0);
+    cv.wait_until(lock_, deadline, done);
+    store_.lock_depth_ = depth;
+  }
+
+ private:
+  Store &store_;
+  std::unique_lock<std::recursive_mutex> lock_;
+};
+
+namespace {
+/// Runs a prepared statement once.
+void run(Statement &stmt) {
+  StatementScope scope(stmt);
+  scope->run();
+}
+}  // namespace
 
 Store::Store(const std::string &path) : db_(std::make_unique<Database>(path)) {
   try {
@@ -235,26 +283,75 @@ Store::Store(const std::string &path) : db_(std::make_unique<Database>(path)) {
 
 Store::~Store() = default;
 
+Store::Pending::Pending(Store &store) : store_(store) { ++store_.pending_; }
+
+Store::Pending::~Pending() {
+  --store_.pending_;
+  store_.batch_grew_.notify_one();
+}
+
 void Store::transaction(const std::function<void()> &body) {
-  std::lock_guard lock(mutex_);
+  // A batch stops growing at this size or after this wait, so no request waits long for others.
+  constexpr std::size_t kMaxBatch = 64;
+  constexpr auto kMaxWait = std::chrono::milliseconds(1);
+  Lock lock(*this);
   if (transaction_depth_ > 0) {
     body();
     return;
   }
-  Transaction tx(*db_);
+  if (!batch_open_) {
+    run(stmts_->begin);
+    batch_open_ = true;
+    batch_size_ = 0;
+  }
+  const std::uint64_t batch = batch_;
+  ++batch_size_;
+  run(stmts_->savepoint);
+  std::exception_ptr failure;
   ++transaction_depth_;
   try {
     body();
   } catch (...) {
-    --transaction_depth_;
-    throw;  // tx rolls back
+    failure = std::current_exception();
   }
   --transaction_depth_;
-  tx.commit();
+  if (failure) run(stmts_->rollback_to);
+  run(stmts_->release);
+  // The leader waits while requests are being served that have not joined; a holder of the
+  // mutex from outside (lock_depth_ > 1) cannot release it to wait, so it commits at once.
+  const auto others_coming = [&] { return pending_ > static_cast<int>(batch_size_); };
+  if (lock_depth_ > 1 || batch_size_ >= kMaxBatch) {
+    commit_batch();
+  } else if (batch_size_ == 1) {
+    lock.wait_until(batch_grew_, std::chrono::steady_clock::now() + kMaxWait,
+              [&] { return finished_batch_ >= batch || batch_size_ >= kMaxBatch || !others_coming(); });
+    if (finished_batch_ < batch) commit_batch();
+  } else {
+    batch_grew_.notify_one();
+    if (!failure) {
+      lock.wait(batch_done_, [&] { return finished_batch_ >= batch; });
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  if (failed_batch_ == batch) throw StoreError(failure_);
+}
+
+void Store::commit_batch() {
+  if (!batch_open_ || transaction_depth_ > 0) return;
+  try {
+    run(stmts_->commit);
+  } catch (const StoreError &e) {
+    sqlite3_exec(db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    failed_batch_ = batch_;
+    failure_ = e.what();
+  }
+  batch_open_ = false;
+  finished_batch_ = batch_++;
+  batch_done_.notify_all();
 }
 
 std::int64_t Store::schema_version() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   Statement max(db_->handle(), "SELECT coalesce(max(version), 0) FROM schema_migrations");
   return max.step() ? max.column_int(0) : 0;
 }
@@ -271,7 +368,7 @@ void Store::replace_fixtures(const std::vector<InstanceRecord> &instances, const
 }
 
 std::optional<InstanceRecord> Store::find_instance(std::string_view instance_id) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   StatementScope find(stmts_->find_instance);
   find->bind(1, instance_id);
   if (!find->step()) return std::nullopt;
@@ -279,7 +376,7 @@ std::optional<InstanceRecord> Store::find_instance(std::string_view instance_id)
 }
 
 std::optional<ZoneRecord> Store::find_zone(std::int64_t zone_id) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   StatementScope find(stmts_->find_zone);
   find->bind(1, zone_id);
   if (!find->step()) return std::nullopt;
@@ -300,15 +397,18 @@ void Store::raise_next_job_id(std::int64_t first_job_id) {
 }
 
 std::int64_t Store::insert_task(const TaskRecord &task) {
-  std::lock_guard lock(mutex_);
-  StatementScope insert(stmts_->insert_task);
-  bind_task(stmts_->insert_task, task, 1);
-  insert->run();
-  return sqlite3_last_insert_rowid(db_->handle());
+  std::int64_t job_id = 0;
+  transaction([&] {
+    StatementScope insert(stmts_->insert_task);
+    bind_task(stmts_->insert_task, task, 1);
+    insert->run();
+    job_id = sqlite3_last_insert_rowid(db_->handle());
+  });
+  return job_id;
 }
 
 std::optional<TaskRecord> Store::find_task(std::int64_t job_id) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   StatementScope find(stmts_->find_task);
   find->bind(1, job_id);
   if (!find->step()) return std::nullopt;
@@ -316,22 +416,26 @@ std::optional<TaskRecord> Store::find_task(std::int64_t job_id) {
 }
 
 void Store::update_task(const TaskRecord &task) {
-  std::lock_guard lock(mutex_);
-  StatementScope update(stmts_->update_task);
-  const int next = bind_task(stmts_->update_task, task, 1);
-  static_assert(kTaskFieldCount == 27);
-  update->bind(next, task.job_id).run();
+  transaction([&] {
+    StatementScope update(stmts_->update_task);
+    const int next = bind_task(stmts_->update_task, task, 1);
+    static_assert(kTaskFieldCount == 27);
+    update->bind(next, task.job_id).run();
+  });
 }
 
 bool Store::delete_task(std::int64_t job_id) {
-  std::lock_guard lock(mutex_);
-  StatementScope remove(stmts_->delete_task);
-  remove->bind(1, job_id).run();
-  return db_->changes() > 0;
+  bool deleted = false;
+  transaction([&] {
+    StatementScope remove(stmts_->delete_task);
+    remove->bind(1, job_id).run();
+    deleted = db_->changes() > 0;
+  });
+  return deleted;
 }
 
 std::vector<TaskRecord> Store::due_tasks(std::int64_t now) {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   StatementScope due(stmts_->due_tasks);
   due->bind(1, now);
   std::vector<TaskRecord> out;
@@ -344,7 +448,7 @@ std::optional<std::int64_t> Store::task_using(std::string_view instance_id, cons
   std::string sql = "SELECT job_id FROM tasks WHERE job_id != ? AND (src_instance_id = ? OR dst_instance_id = ?) AND status IN (";
   for (std::size_t i = 0; i < statuses.size(); ++i) sql += i ? ", ?" : "?";
   sql += ") ORDER BY job_id LIMIT 1";
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   Statement find(db_->handle(), sql);
   find.bind(1, except_job_id).bind(2, instance_id).bind(3, instance_id);
   int i = 4;
@@ -395,7 +499,7 @@ TaskPage Store::list_tasks(const TaskQuery &query) {
     }
   }
 
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   TaskPage page;
   // Filtered by region, owner and status only (the usual poll): the trigger-kept counts answer
   // totalCount without scanning tasks. Any other filter narrows through an index first.
@@ -439,21 +543,25 @@ TaskPage Store::list_tasks(const TaskQuery &query) {
 }
 
 void Store::put_instance(const InstanceRecord &instance) {
-  std::lock_guard lock(mutex_);
-  Statement remove(db_->handle(), "DELETE FROM instances WHERE instance_id = ?");
-  remove.bind(1, instance.instance_id).run();
-  insert_instance(stmts_->insert_instance, instance);
+  transaction([&] {
+    Statement remove(db_->handle(), "DELETE FROM instances WHERE instance_id = ?");
+    remove.bind(1, instance.instance_id).run();
+    insert_instance(stmts_->insert_instance, instance);
+  });
 }
 
 bool Store::delete_instance(std::string_view instance_id) {
-  std::lock_guard lock(mutex_);
-  Statement remove(db_->handle(), "DELETE FROM instances WHERE instance_id = ?");
-  remove.bind(1, instance_id).run();
-  return db_->changes() > 0;
+  bool deleted = false;
+  transaction([&] {
+    Statement remove(db_->handle(), "DELETE FROM instances WHERE instance_id = ?");
+    remove.bind(1, instance_id).run();
+    deleted = db_->changes() > 0;
+  });
+  return deleted;
 }
 
 std::vector<InstanceRecord> Store::instances() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   Statement all(db_->handle(), "SELECT " CDB_EMU_INSTANCE_COLUMNS " FROM instances ORDER BY instance_id");
   std::vector<InstanceRecord> out;
   while (all.step()) out.push_back(read_instance(all));
@@ -461,7 +569,7 @@ std::vector<InstanceRecord> Store::instances() {
 }
 
 std::vector<ZoneRecord> Store::zones() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   Statement all(db_->handle(), "SELECT zone_id, disaster_recovery FROM zones ORDER BY zone_id");
   std::vector<ZoneRecord> out;
   while (all.step()) out.push_back({all.column_int(0), all.column_int(1) != 0});
@@ -469,7 +577,7 @@ std::vector<ZoneRecord> Store::zones() {
 }
 
 std::vector<TaskRecord> Store::all_tasks() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   Statement all(db_->handle(), "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks ORDER BY job_id");
   std::vector<TaskRecord> out;
   while (all.step()) out.push_back(read_task(all));
@@ -477,26 +585,29 @@ std::vector<TaskRecord> Store::all_tasks() {
 }
 
 bool Store::insert_task_with_id(const TaskRecord &task) {
-  std::lock_guard lock(mutex_);
-  Statement exists(db_->handle(), "SELECT 1 FROM tasks WHERE job_id = ?");
-  exists.bind(1, task.job_id);
-  if (exists.step()) return false;
-  Statement insert(db_->handle(),
-                   "INSERT INTO tasks (job_id, " CDB_EMU_TASK_FIELDS ") VALUES (?, " CDB_EMU_TASK_PLACEHOLDERS ")");
-  insert.bind(1, task.job_id);
-  bind_task(insert, task, 2);
-  insert.run();
-  return true;
+  bool inserted = false;
+  transaction([&] {
+    Statement exists(db_->handle(), "SELECT 1 FROM tasks WHERE job_id = ?");
+    exists.bind(1, task.job_id);
+    if (exists.step()) return;
+    Statement insert(db_->handle(),
+                     "INSERT INTO tasks (job_id, " CDB_EMU_TASK_FIELDS ") VALUES (?, " CDB_EMU_TASK_PLACEHOLDERS ")");
+    insert.bind(1, task.job_id);
+    bind_task(insert, task, 2);
+    insert.run();
+    inserted = true;
+  });
+  return inserted;
 }
 
 std::int64_t Store::latest_task_time() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   Statement latest(db_->handle(), "SELECT coalesce(max(max(submit_time, update_time, start_at, end_at)), 0) FROM tasks");
   return latest.step() ? latest.column_int(0) : 0;
 }
 
 std::int64_t Store::last_job_id() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   Statement seq(db_->handle(),
                 "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0),"
                 " coalesce((SELECT max(job_id) FROM tasks), 0))");
@@ -518,13 +629,15 @@ void backup(sqlite3 *to, sqlite3 *from) {
 
 std::unique_ptr<Database> Store::copy_to(const std::string &path) {
   auto copy = std::make_unique<Database>(path);
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
+  commit_batch();  // the copy holds committed data only
   backup(copy->handle(), db_->handle());
   return copy;
 }
 
 void Store::copy_from(Database &source) {
-  std::lock_guard lock(mutex_);  // recursive: the calls below join this critical section
+  Lock lock(*this);  // recursive: the calls below join this critical section
+  commit_batch();
   const std::int64_t last_id = last_job_id();
   backup(db_->handle(), source.handle());
   raise_next_job_id(std::max(last_id, this->last_job_id()) + 1);
@@ -541,7 +654,7 @@ void Store::delete_all_tasks(bool restart_ids, std::int64_t first_job_id) {
 }
 
 std::map<std::int32_t, std::int64_t> Store::count_by_status() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   Statement count(db_->handle(), "SELECT status, count(*) FROM tasks GROUP BY status");
   std::map<std::int32_t, std::int64_t> out;
   while (count.step()) out[static_cast<std::int32_t>(count.column_int(0))] = count.column_int(1);
@@ -549,7 +662,7 @@ std::map<std::int32_t, std::int64_t> Store::count_by_status() {
 }
 
 std::int64_t Store::count_tasks() {
-  std::lock_guard lock(mutex_);
+  Lock lock(*this);
   StatementScope count(stmts_->count_tasks);
   return count->step() ? count->column_int(0) : 0;
 }

@@ -1,7 +1,16 @@
 #pragma once
 // The only code that touches SQLite. Thread-safe: one connection behind one (recursive) mutex;
-// transaction() makes a group of calls atomic.
+// transaction() makes a group of calls atomic and durable before it returns.
+//
+// Group commit: a transaction's work goes into the open batch (a savepoint released into one
+// SQLite transaction). The batch's first transaction leads: while other requests are being
+// served (Pending) it waits, up to 1 ms, for them to join, then commits for all and wakes them.
+// Every transaction still returns only after its COMMIT — or throws if that COMMIT failed — so
+// an acknowledged write survives a process crash, while concurrent requests share one WAL
+// commit. Plain reads may see a batch a few microseconds before it commits.
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -56,9 +65,22 @@ class Store {
   Store(const Store &) = delete;
   Store &operator=(const Store &) = delete;
 
-  /// Runs `body` in one transaction (BEGIN IMMEDIATE ... COMMIT; rolled back if it throws).
-  /// Other threads' store calls wait; calls from `body` itself join the transaction.
+  /// Runs `body` in one transaction, committed before this returns (rolled back if it throws;
+  /// StoreError if the commit fails). Other threads' store calls wait; calls from `body` itself
+  /// join the transaction.
   void transaction(const std::function<void()> &body);
+
+  /// Held while a request that may use the store is being served (see group commit above).
+  class Pending {
+   public:
+    explicit Pending(Store &store);
+    ~Pending();
+    Pending(const Pending &) = delete;
+    Pending &operator=(const Pending &) = delete;
+
+   private:
+    Store &store_;
+  };
 
   /// The schema version after migrations (the highest applied NNN of schema/NNN_name.sql).
   std::int64_t schema_version();
@@ -119,8 +141,22 @@ class Store {
 
  private:
   struct Statements;
+  class Lock;
+  /// Commits the open batch, if any, and wakes the transactions waiting for it.
+  void commit_batch();
+
   std::recursive_mutex mutex_;
-  int transaction_depth_ = 0;
+  std::condition_variable_any batch_done_;
+  std::condition_variable_any batch_grew_;  ///< wakes a batch's leader
+  std::atomic<int> pending_{0};             ///< requests being served (Pending)
+  int lock_depth_ = 0;         ///< how many times the holder of mutex_ holds it
+  int transaction_depth_ = 0;  ///< transaction bodies running (nested ones join the outer)
+  bool batch_open_ = false;
+  std::size_t batch_size_ = 0;
+  std::uint64_t batch_ = 1;             ///< the number of the open (or next) batch
+  std::uint64_t finished_batch_ = 0;    ///< the last batch committed or failed
+  std::uint64_t failed_batch_ = 0;      ///< the last batch whose COMMIT failed
+  std::string failure_;                 ///< why it failed
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> stmts_;
 };

@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdio>
+#include <stdexcept>
+#include <thread>
+#include <vector>
 #include <unistd.h>
 
 #include "store/sqlite.hpp"
@@ -89,4 +93,44 @@ TEST_CASE("instances and zones are replaced as a whole") {
   CHECK_FALSE(store.find_instance("cdb-a"));
   CHECK_FALSE(store.find_zone(100004));
   CHECK(store.find_instance("cdb-b")->role == "master");
+}
+
+TEST_CASE("concurrent transactions share commits, yet each is committed when it returns") {
+  const std::string path = "/tmp/cdbemu-unit-batch-" + std::to_string(::getpid()) + ".db";
+  {
+    Store store(path);
+    constexpr int kThreads = 8;
+    constexpr int kEach = 40;
+    std::atomic<int> invisible{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        // Every thread is "serving a request" throughout, so leaders wait for the others.
+        const Store::Pending pending(store);
+        Database reader(path, true);
+        for (int i = 0; i < kEach; ++i) {
+          if (t == 0 && i % 4 == 0) {
+            // A transaction that fails inside a batch takes only its own work back.
+            try {
+              store.transaction([&] {
+                store.insert_task(sample_task());
+                throw std::runtime_error("refused");
+              });
+            } catch (const std::runtime_error &) {
+            }
+            continue;
+          }
+          const std::int64_t id = store.insert_task(sample_task());
+          // Another connection sees only committed data: the row must be there already.
+          Statement find(reader.handle(), "SELECT count(*) FROM tasks WHERE job_id = ?");
+          find.bind(1, id);
+          if (!find.step() || find.column_int(0) != 1) ++invisible;
+        }
+      });
+    }
+    for (auto &thread : threads) thread.join();
+    CHECK(invisible == 0);
+    CHECK(store.count_tasks() == kThreads * kEach - kEach / 4);
+  }
+  for (const char *suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 }
