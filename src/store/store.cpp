@@ -336,6 +336,16 @@ void Store::transaction(const std::function<void()> &body) {
   if (failed_batch_ == batch) throw StoreError(failure_);
 }
 
+Statement &Store::prepared(const std::string &sql) {
+  constexpr std::size_t kMaxPrepared = 256;
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    if (prepared_.size() >= kMaxPrepared) prepared_.clear();
+    it = prepared_.emplace(sql, std::make_unique<Statement>(db_->handle(), sql)).first;
+  }
+  return *it->second;
+}
+
 void Store::commit_batch() {
   if (!batch_open_ || transaction_depth_ > 0) return;
   try {
@@ -449,12 +459,12 @@ std::optional<std::int64_t> Store::task_using(std::string_view instance_id, cons
   for (std::size_t i = 0; i < statuses.size(); ++i) sql += i ? ", ?" : "?";
   sql += ") ORDER BY job_id LIMIT 1";
   Lock lock(*this);
-  Statement find(db_->handle(), sql);
-  find.bind(1, except_job_id).bind(2, instance_id).bind(3, instance_id);
+  StatementScope find(prepared(sql));
+  find->bind(1, except_job_id).bind(2, instance_id).bind(3, instance_id);
   int i = 4;
-  for (const auto status : statuses) find.bind(i++, std::int64_t{status});
-  if (!find.step()) return std::nullopt;
-  return find.column_int(0);
+  for (const auto status : statuses) find->bind(i++, std::int64_t{status});
+  if (!find->step()) return std::nullopt;
+  return find->column_int(0);
 }
 
 TaskPage Store::list_tasks(const TaskQuery &query) {
@@ -513,16 +523,17 @@ TaskPage Store::list_tasks(const TaskQuery &query) {
       for (std::size_t i = 0; i < query.statuses->size(); ++i) sql += i ? ", ?" : "?";
       sql += query.statuses->empty() ? "NULL)" : ")";
     }
-    Statement count(db_->handle(), sql);
+    StatementScope count(prepared(sql));
     int i = 1;
-    count.bind(i++, query.region);
-    if (query.owner_uin) count.bind(i++, *query.owner_uin);
+    count->bind(i++, query.region);
+    if (query.owner_uin) count->bind(i++, *query.owner_uin);
     if (query.statuses) {
-      for (const auto status : *query.statuses) count.bind(i++, std::int64_t{status});
+      for (const auto status : *query.statuses) count->bind(i++, std::int64_t{status});
     }
-    if (count.step()) page.total = count.column_int(0);
+    if (count->step()) page.total = count->column_int(0);
   } else {
-    Statement count(db_->handle(), "SELECT count(*) FROM tasks" + where);
+    Statement &count = prepared("SELECT count(*) FROM tasks" + where);
+    StatementScope scope(count);
     int i = 1;
     for (const auto &bind : binders) bind(count, i);
     if (count.step()) page.total = count.column_int(0);
@@ -534,7 +545,8 @@ TaskPage Store::list_tasks(const TaskQuery &query) {
                     order_column(query.order) + direction;
   if (query.order != TaskOrder::JobId) sql += ", job_id" + direction;
   sql += " LIMIT ? OFFSET ?";
-  Statement select(db_->handle(), sql);
+  Statement &select = prepared(sql);
+  StatementScope scope(select);
   int i = 1;
   for (const auto &bind : binders) bind(select, i);
   select.bind(i, query.limit).bind(i + 1, query.offset);
