@@ -17,16 +17,13 @@ std::string dump(const nlohmann::ordered_json &body) {
 }  // namespace
 
 std::string success_body(const nlohmann::ordered_json &data, bool string_code) {
-  nlohmann::ordered_json body;
-  if (string_code) {
-    body["code"] = "0";
-  } else {
-    body["code"] = 0;
-  }
-  body["message"] = "";
-  body["codeDesc"] = "Success";
-  body["data"] = data;
-  return dump(body);
+  // The envelope around data's own dump: copying data into an envelope object first cost a
+  // deep copy of every List page.
+  std::string body = string_code ? R"({"code":"0","message":"","codeDesc":"Success","data":)"
+                                 : R"({"code":0,"message":"","codeDesc":"Success","data":)";
+  body += dump(data);
+  body += '}';
+  return body;
 }
 
 std::string error_body(const domain::ApiError &error) {
