@@ -183,8 +183,11 @@ std::int64_t elapsed_ms(Clock::time_point since) {
 /// were busy for a moment, e.g. with another test request's wait) is retried.
 struct Waiter {
   Waiter(const LiveEmulator &emu, std::string path) {
-    thread = std::thread([this, &emu, path = std::move(path)] {
-      auto cli = emu.client();
+    // The port is read here: the test may destroy the emulator while this thread still runs.
+    thread = std::thread([this, port = emu.port(), path = std::move(path)] {
+      httplib::Client cli("127.0.0.1", port);
+      cli.set_connection_timeout(5);
+      cli.set_url_encode(false);
       cli.set_read_timeout(60);
       const auto deadline = Clock::now() + std::chrono::seconds(10);
       auto res = cli.Get(path);
