@@ -5,18 +5,24 @@
 namespace cdbemu::control {
 namespace {
 
-/// The entry as JSON, but for its leading "seq" (given only once the journal holds its lock).
-nlohmann::ordered_json to_json_without_seq(const JournalEntry &entry) {
-  nlohmann::ordered_json out;
-  out["timeMs"] = entry.time_ms;
-  out["requestId"] = entry.request_id;
-  out["method"] = entry.method;
-  out["action"] = entry.action;
-  out["params"] = entry.params;
-  out["code"] = entry.code;
-  out["latencyMs"] = entry.latency_ms;
-  if (!entry.fault_id.empty()) out["faultId"] = entry.fault_id;
-  if (!entry.transport.empty()) out["transport"] = entry.transport;
+/// Dumps `object` for splicing: without its closing brace (`head`) or its opening one.
+std::string dump_json(const nlohmann::ordered_json &object) {
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+/// The entry as JSON, but for its leading "seq" (given only once the journal holds its lock):
+/// `,"timeMs":...}` with the rendered params spliced in.
+std::string render_without_seq(const JournalEntry &entry) {
+  nlohmann::ordered_json head;
+  head["timeMs"] = entry.time_ms;
+  head["requestId"] = entry.request_id;
+  head["method"] = entry.method;
+  head["action"] = entry.action;
+  nlohmann::ordered_json tail;
+  tail["code"] = entry.code;
+  tail["latencyMs"] = entry.latency_ms;
+  if (!entry.fault_id.empty()) tail["faultId"] = entry.fault_id;
+  if (!entry.transport.empty()) tail["transport"] = entry.transport;
   if (!entry.changes.empty()) {
     nlohmann::ordered_json changes = nlohmann::ordered_json::array();
     for (const auto &change : entry.changes) {
@@ -26,8 +32,16 @@ nlohmann::ordered_json to_json_without_seq(const JournalEntry &entry) {
       item["statusAfter"] = change.after ? nlohmann::ordered_json(*change.after) : nlohmann::ordered_json();
       changes.push_back(std::move(item));
     }
-    out["tasks"] = std::move(changes);
+    tail["tasks"] = std::move(changes);
   }
+  std::string out = dump_json(head);
+  out.front() = ',';
+  out.back() = ',';
+  out += "\"params\":";
+  out += entry.params.empty() ? "{}" : entry.params;
+  std::string rest = dump_json(tail);
+  rest.front() = ',';
+  out += rest;
   return out;
 }
 
@@ -46,18 +60,15 @@ bool Journal::matches(const Stored &stored, const JournalFilter &filter) {
 
 void Journal::record(JournalEntry entry) {
   Stored stored;
-  stored.action = std::move(entry.action);
+  stored.action = entry.action;
   stored.code = entry.code;
-  if (const auto param = entry.params.find("jobId"); param != entry.params.end() && param->is_string()) {
-    stored.job_id = param->get<std::string>();
-  }
+  stored.job_id = std::move(entry.job_id);
   for (const auto &change : entry.changes) stored.tasks.push_back(change.job_id);
-  entry.action = stored.action;
-  const std::string rest = to_json_without_seq(entry).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string rest = render_without_seq(entry);
   {
     std::lock_guard lock(mutex_);
     stored.seq = next_seq_++;
-    stored.json = "{\"seq\":" + std::to_string(stored.seq) + "," + rest.substr(1);
+    stored.json = "{\"seq\":" + std::to_string(stored.seq) + rest;
     bytes_ += stored.json.size();
     entries_.push_back(std::move(stored));
     while (!entries_.empty() && (entries_.size() > max_entries_ || bytes_ > max_bytes_)) {

@@ -25,7 +25,8 @@ struct JournalEntry {
   std::string request_id;
   std::string method;
   std::string action;
-  nlohmann::ordered_json params;  ///< decoded, secrets redacted, large sets truncated
+  std::string params;  ///< a JSON object: decoded, secrets redacted, large sets truncated
+  std::string job_id;  ///< the jobId parameter as sent (filters look at it)
   int code = 0;
   double latency_ms = 0;
   std::string fault_id;

@@ -45,6 +45,46 @@ std::size_t utf8_length(std::string_view text, std::size_t i, std::string_view &
 
 }  // namespace
 
+void append_json_string(std::string &out, std::string_view text, std::size_t max_bytes) {
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  out += '"';
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::string_view why;
+    const std::size_t length = utf8_length(text, i, why);
+    if (i + std::max<std::size_t>(length, 1) > max_bytes) {
+      out += "...";
+      break;
+    }
+    if (length == 0) {
+      out += "\ufffd";
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      switch (c) {
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          out += "\\u00";
+          out += kDigits[c >> 4];
+          out += kDigits[c & 0xF];
+      }
+    } else {
+      out.append(text.substr(i, length));
+    }
+    i += length;
+  }
+  out += '"';
+}
+
 /// `text` in double quotes for an error detail: quotes, backslashes, control bytes and invalid
 /// UTF-8 escaped, so no raw bad byte reaches a response; long text is cut.
 std::string escape_text(std::string_view text, std::size_t max_bytes, bool escape_quotes) {

@@ -18,6 +18,11 @@ std::string escape_text(std::string_view text, std::size_t max_bytes, bool escap
 /// letters, digits, `-`, `_` and `.` only (at most 100 bytes), else quote_for_message(text).
 std::string shown_id(std::string_view text);
 
+/// Appends `text` as a JSON string (quoted and escaped); each invalid UTF-8 byte becomes U+FFFD,
+/// as nlohmann::json's dump with error_handler_t::replace does. At most `max_bytes` bytes of
+/// `text` are taken, cut at a character boundary, and then "..." is added.
+void append_json_string(std::string &out, std::string_view text, std::size_t max_bytes = std::string_view::npos);
+
 /// Why `text` cannot be a parameter name or value (a NUL byte or invalid UTF-8), or "" if it can.
 std::string text_fault(std::string_view text);
 

@@ -21,6 +21,7 @@
 #include "domain/errors.hpp"
 #include "domain/task_changes.hpp"
 #include "domain/task_service.hpp"
+#include "domain/text.hpp"
 #include "http/auth.hpp"
 #include "http/connection.hpp"
 #include "http/params.hpp"
@@ -51,7 +52,8 @@ struct RequestState {
   std::string id;
   std::string action;
   std::chrono::steady_clock::time_point start;
-  nlohmann::ordered_json params;  ///< for the journal: decoded, redacted
+  std::string params;  ///< for the journal: decoded, redacted, as a JSON object
+  std::string job_id;  ///< for the journal: the jobId parameter as sent
   std::string fault_id;
   std::string transport;  ///< a transport fault's kind
   std::vector<domain::TaskChange> changes;
@@ -202,7 +204,8 @@ struct Server::Impl {
   void begin_request(httplib::Response &res) {
     t_request.id = fmt::format("{:08x}{:08x}", id_prefix, next_request.fetch_add(1));
     t_request.action.clear();
-    t_request.params = nlohmann::ordered_json::object();
+    t_request.params = "{}";
+    t_request.job_id.clear();
     t_request.fault_id.clear();
     t_request.transport.clear();
     t_request.changes.clear();
@@ -226,6 +229,7 @@ struct Server::Impl {
       entry.method = req.method;
       entry.action = t_request.action;
       entry.params = std::move(t_request.params);
+      entry.job_id = std::move(t_request.job_id);
       entry.code = code;
       entry.latency_ms = latency_ms;
       entry.fault_id = t_request.fault_id;
@@ -253,6 +257,9 @@ struct Server::Impl {
     decode_urlencoded(query_of(req.target), config.limits, raw);
     if (body) decode_body(req, *body, raw);
     t_request.params = journal_params(raw);
+    for (const auto &param : raw) {
+      if (param.name == "jobId") t_request.job_id = param.value;
+    }
     const ParamNode params = ParamNode::build(raw, config.limits);
     t_request.action = api::action_name(params);
     const api::CommonParams common = api::check_common_params(params);
@@ -266,27 +273,46 @@ struct Server::Impl {
     finish_request(req, 0);
   }
 
-  /// The parameters as the journal keeps them: Signature and Token redacted, long values and
-  /// large sets cut.
-  static nlohmann::ordered_json journal_params(const RawParams &raw) {
+  /// The parameters as the journal keeps them, rendered as a JSON object: Signature and Token
+  /// redacted, long names and values and large sets cut; a name sent twice shows its last value.
+  static std::string journal_params(const RawParams &raw) {
     constexpr std::size_t kMaxParams = 200;
     constexpr std::size_t kMaxValue = 256;
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    std::size_t kept = 0;
+    std::vector<const RawParam *> kept;  // first occurrence of each name, in order
+    std::vector<const std::string *> values;
+    kept.reserve(std::min(raw.size(), kMaxParams));
+    bool cut = false;
     for (const auto &param : raw) {
-      if (kept == kMaxParams) {
-        out["..."] = std::to_string(raw.size() - kMaxParams) + " more parameters not kept";
+      if (kept.size() == kMaxParams) {
+        cut = true;
         break;
       }
-      const bool secret = param.name == "Signature" || param.name == "Token" || param.name == "SecretKey";
-      std::string value = secret ? "(redacted)" : param.value.substr(0, kMaxValue);
-      if (!secret && param.value.size() > kMaxValue) value += "...";
-      // Names are cut like values: one huge name must not push every other entry out.
-      std::string name = param.name.substr(0, kMaxValue);
-      if (param.name.size() > kMaxValue) name += "...";
-      if (!out.contains(name)) ++kept;
-      out[name] = std::move(value);
+      // Names are compared as they are cut: one huge name must not push every other entry out.
+      const std::string_view name = std::string_view(param.name).substr(0, kMaxValue);
+      const auto same = std::find_if(kept.begin(), kept.end(), [&](const RawParam *k) {
+        return std::string_view(k->name).substr(0, kMaxValue) == name;
+      });
+      if (same != kept.end()) {
+        values[static_cast<std::size_t>(same - kept.begin())] = &param.value;
+      } else {
+        kept.push_back(&param);
+        values.push_back(&param.value);
+      }
     }
+    std::string out = "{";
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      const std::string &name = kept[i]->name;
+      if (i) out += ',';
+      domain::append_json_string(out, name, kMaxValue);
+      out += ':';
+      if (name == "Signature" || name == "Token" || name == "SecretKey") {
+        out += "\"(redacted)\"";
+      } else {
+        domain::append_json_string(out, *values[i], kMaxValue);
+      }
+    }
+    if (cut) out += ",\"...\":\"" + std::to_string(raw.size() - kMaxParams) + " more parameters not kept\"";
+    out += '}';
     return out;
   }
 
