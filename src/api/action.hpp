@@ -32,8 +32,8 @@ struct ActionContext {
   const domain::Credential *caller;  ///< the authenticated key; nullptr with --auth off
 };
 
-/// An action: returns the success envelope's `data`.
-using ActionHandler = nlohmann::ordered_json (*)(const ActionContext &);
+/// An action: returns the success envelope's `data`, as JSON text.
+using ActionHandler = std::string (*)(const ActionContext &);
 
 /// The value parameter `name` under `node`, or nullptr when absent. A list or object where a
 /// value belongs throws `code`, naming the parameter by `path` (default: `name`).
@@ -47,14 +47,14 @@ std::int64_t job_id_param(const ActionContext &ctx);
 // The actions, one file each under src/api/, registered in dispatch.cpp's table.
 
 /// CreateCdbDataSyncTask → {"jobId": N}.
-nlohmann::ordered_json create_cdb_data_sync_task(const ActionContext &ctx);
+std::string create_cdb_data_sync_task(const ActionContext &ctx);
 /// CheckCdbDataSyncTask → [].
-nlohmann::ordered_json check_cdb_data_sync_task(const ActionContext &ctx);
+std::string check_cdb_data_sync_task(const ActionContext &ctx);
 /// StartCdbDataSyncTask → [].
-nlohmann::ordered_json start_cdb_data_sync_task(const ActionContext &ctx);
+std::string start_cdb_data_sync_task(const ActionContext &ctx);
 /// DelCdbDataSyncTask → [].
-nlohmann::ordered_json del_cdb_data_sync_task(const ActionContext &ctx);
+std::string del_cdb_data_sync_task(const ActionContext &ctx);
 /// GetCdbDataSyncTaskList → {"totalCount": N, "jobList": [...]}.
-nlohmann::ordered_json get_cdb_data_sync_task_list(const ActionContext &ctx);
+std::string get_cdb_data_sync_task_list(const ActionContext &ctx);
 
 }  // namespace cdbemu::api

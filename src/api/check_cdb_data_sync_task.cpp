@@ -7,9 +7,9 @@
 
 namespace cdbemu::api {
 
-nlohmann::ordered_json check_cdb_data_sync_task(const ActionContext &ctx) {
+std::string check_cdb_data_sync_task(const ActionContext &ctx) {
   ctx.service.check_task(job_id_param(ctx), ctx.region, ctx.caller);
-  return nlohmann::ordered_json::array();
+  return "[]";
 }
 
 }  // namespace cdbemu::api

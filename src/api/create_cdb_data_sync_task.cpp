@@ -120,7 +120,7 @@ void parse_destination(const ParamNode &params, domain::CreateTaskRequest &reque
 
 }  // namespace
 
-nlohmann::ordered_json create_cdb_data_sync_task(const ActionContext &ctx) {
+std::string create_cdb_data_sync_task(const ActionContext &ctx) {
   domain::CreateTaskRequest request;
   request.region = ctx.region;
   const std::string *job_name = value_of(ctx.params, "jobName", ErrorCode::ParameterError, "jobName");
@@ -128,7 +128,7 @@ nlohmann::ordered_json create_cdb_data_sync_task(const ActionContext &ctx) {
   request.job_name = *job_name;
   parse_source(ctx.params, request);
   parse_destination(ctx.params, request);
-  return {{"jobId", ctx.service.create_task(request, ctx.caller)}};
+  return R"({"jobId":)" + std::to_string(ctx.service.create_task(request, ctx.caller)) + "}";
 }
 
 }  // namespace cdbemu::api

@@ -7,9 +7,9 @@
 
 namespace cdbemu::api {
 
-nlohmann::ordered_json del_cdb_data_sync_task(const ActionContext &ctx) {
+std::string del_cdb_data_sync_task(const ActionContext &ctx) {
   ctx.service.delete_task(job_id_param(ctx), ctx.region, ctx.caller);
-  return nlohmann::ordered_json::array();
+  return "[]";
 }
 
 }  // namespace cdbemu::api

@@ -77,8 +77,8 @@ CommonParams check_common_params(const http::ParamNode &params) {
   return out;
 }
 
-nlohmann::ordered_json dispatch(domain::TaskService &service, const ApiOptions &options, const http::ParamNode &params,
-                                const CommonParams &common, const domain::Credential *caller) {
+std::string dispatch(domain::TaskService &service, const ApiOptions &options, const http::ParamNode &params,
+                     const CommonParams &common, const domain::Credential *caller) {
   const ActionContext ctx{service, options, params, *domain::find_region(common.region), caller};
   return find_action(common.action)(ctx);
 }

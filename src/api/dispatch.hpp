@@ -35,7 +35,7 @@ std::string action_name(const http::ParamNode &params);
 /// Runs the request's action for `caller` (nullptr with --auth off) and returns the success
 /// envelope's `data`.
 struct ApiOptions;
-nlohmann::ordered_json dispatch(domain::TaskService &service, const ApiOptions &options, const http::ParamNode &params,
-                                const CommonParams &common, const domain::Credential *caller);
+std::string dispatch(domain::TaskService &service, const ApiOptions &options, const http::ParamNode &params,
+                     const CommonParams &common, const domain::Credential *caller);
 
 }  // namespace cdbemu::api

@@ -83,7 +83,7 @@ store::TaskOrder order_of(const std::string &text) {
 
 }  // namespace
 
-nlohmann::ordered_json get_cdb_data_sync_task_list(const ActionContext &ctx) {
+std::string get_cdb_data_sync_task_list(const ActionContext &ctx) {
   store::TaskQuery query;
   query.region = std::string(ctx.region.long_name);
   if (const auto job_id = filter(ctx, "jobId")) {
@@ -109,11 +109,12 @@ nlohmann::ordered_json get_cdb_data_sync_task_list(const ActionContext &ctx) {
 
   const domain::TaskList list = ctx.service.list_tasks(std::move(query), ctx.caller);
   const ViewClock clock{list.now, ctx.options.utc_offset, ctx.service.progression().polls == 0};
-  nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
-  for (const auto &task : list.tasks) jobs.push_back(job_list_item(task, clock));
-  nlohmann::ordered_json data;
-  data["totalCount"] = list.total;
-  data["jobList"] = std::move(jobs);
+  std::string data;
+  data.reserve(256 + 2048 * list.tasks.size());
+  JsonOut out(data);
+  out.object().field("totalCount", list.total).key("jobList").array();
+  for (const auto &task : list.tasks) job_list_item(out, task, clock);
+  out.end_array().end_object();
   return data;
 }
 

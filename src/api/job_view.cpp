@@ -22,25 +22,23 @@ double elapsed_fraction(const ViewClock &clock, std::int64_t began, std::int64_t
   return std::clamp(static_cast<double>(clock.now - began) / static_cast<double>(seconds), 0.0, 1.0);
 }
 
-ordered_json check_step(std::size_t index, int code, std::string_view message) {
-  ordered_json step;
-  step["stepNo"] = index + 1;
-  step["stepName"] = domain::kCheckSteps[index];
-  step["code"] = code;
-  step["message"] = message;
-  return step;
+void check_step(JsonOut &out, std::size_t index, int code, std::string_view message) {
+  out.object()
+      .field("stepNo", static_cast<std::int64_t>(index + 1))
+      .field("stepName", domain::kCheckSteps[index])
+      .field("code", code)
+      .field("message", message)
+      .end_object();
 }
 
-ordered_json check_info(const TaskRecord &task, const ViewClock &clock) {
-  ordered_json info;
+void check_info(JsonOut &out, const TaskRecord &task, const ViewClock &clock) {
+  out.object();
   if (task.check_at == 0) {
-    info["checkFlag"] = 0;
-    info["checkResult"] = ordered_json::array();
-    return info;
+    out.field("checkFlag", 0).key("checkResult").array().end_array().end_object();
+    return;
   }
   const bool done = task.check_done_at != 0;
   const bool failed = done && task.check_fail_step > 0;
-  ordered_json steps = ordered_json::array();
   std::size_t shown = domain::kCheckSteps.size();
   if (!done) {
     // Steps pass one by one while verifying; never the whole set before the phase ends.
@@ -51,21 +49,23 @@ ordered_json check_info(const TaskRecord &task, const ViewClock &clock) {
   } else if (failed) {
     shown = static_cast<std::size_t>(task.check_fail_step);
   }
+  out.field("checkFlag", !done ? 0 : failed ? 2 : 1);
+  out.key("checkResult").object();
+  out.field("code", failed ? 1 : 0);
+  out.field("message", !done ? "" : failed ? "灾备检查失败" : "灾备检查成功");
+  out.field("status", done ? "finished" : "running");
+  out.field("isSuccess", done && !failed ? 1 : 0);
+  out.key("stepInfo").array();
   for (std::size_t i = 0; i < shown; ++i) {
     const bool failing = failed && i + 1 == static_cast<std::size_t>(task.check_fail_step);
     const bool last = i + 1 == domain::kCheckSteps.size();
-    steps.push_back(failing ? check_step(i, 1, domain::check_failure(task.check_fail_step))
-                            : check_step(i, 0, last ? "成功" : "校验成功"));
+    if (failing) {
+      check_step(out, i, 1, domain::check_failure(task.check_fail_step));
+    } else {
+      check_step(out, i, 0, last ? "成功" : "校验成功");
+    }
   }
-  ordered_json result;
-  result["code"] = failed ? 1 : 0;
-  result["message"] = !done ? "" : failed ? "灾备检查失败" : "灾备检查成功";
-  result["status"] = done ? "finished" : "running";
-  result["isSuccess"] = done && !failed ? 1 : 0;
-  result["stepInfo"] = std::move(steps);
-  info["checkFlag"] = !done ? 0 : failed ? 2 : 1;
-  info["checkResult"] = std::move(result);
-  return info;
+  out.end_array().end_object().end_object();
 }
 
 /// Percent of the current run step done, and of the whole run.
@@ -89,86 +89,92 @@ RunProgress run_progress(const TaskRecord &task, const ViewClock &clock) {
   }
 }
 
-ordered_json job_output(const TaskRecord &task, const ViewClock &clock, const RunProgress &progress) {
-  if (task.start_at == 0) return ordered_json::array();
+void job_output(JsonOut &out, const TaskRecord &task, const ViewClock &clock, const RunProgress &progress) {
+  if (task.start_at == 0) {
+    out.array().end_array();
+    return;
+  }
   const bool failed = task.status == 8;
   const int step_now = task.status == 5 ? 0 : failed ? task.run_fail_step : task.status == 9 ? 6 : task.run_step;
-  ordered_json out;
-  out["code"] = failed ? 1 : 0;
   const std::string step_name =
       step_now > 0 ? std::string(domain::kRunSteps[static_cast<std::size_t>(step_now - 1)].name) : std::string();
-  out["message"] = failed ? step_name + "失败：主从复制中断" : task.status == 9 ? "灾备同步成功" : "";
-  out["status"] = task.status == 5 ? "waiting" : task.status == 6 ? "running" : failed ? "abnormal_finish" : "normal_finish";
-  out["stepAll"] = static_cast<int>(domain::kRunSteps.size());
-  out["stepNow"] = step_now;
-  out["stepName"] = step_name;
+  out.object();
+  out.field("code", failed ? 1 : 0);
+  out.field("message", failed ? step_name + "失败：主从复制中断" : task.status == 9 ? "灾备同步成功" : "");
+  out.field("status", task.status == 5   ? "waiting"
+                      : task.status == 6 ? "running"
+                      : failed           ? "abnormal_finish"
+                                         : "normal_finish");
+  out.field("stepAll", static_cast<std::int64_t>(domain::kRunSteps.size()));
+  out.field("stepNow", step_now);
+  out.field("stepName", step_name);
   char percent[16];
   std::snprintf(percent, sizeof(percent), "%.2f", progress.step_percent);
-  out["stepPercent"] = percent;
+  out.field("stepPercent", percent);
   // As in the documented example (111 = endTime 15:06:00 - createTime 15:04:09): from the Start call.
   const std::int64_t until = task.end_at != 0 ? task.end_at : clock.now;
-  out["costTime"] = std::max<std::int64_t>(0, until - task.start_at);
-  out["createTime"] = domain::format_time(task.start_at, clock.utc_offset);
-  ordered_json steps = ordered_json::array();
+  out.field("costTime", std::max<std::int64_t>(0, until - task.start_at));
+  out.field("createTime", domain::format_time(task.start_at, clock.utc_offset));
+  out.key("stepInfo").array();
   for (std::size_t i = 0; i < domain::kRunSteps.size(); ++i) {
-    ordered_json step;
-    step["stepNo"] = i + 1;
-    step["stepName"] = domain::kRunSteps[i].name;
-    step["canStop"] = domain::kRunSteps[i].can_stop;
-    steps.push_back(std::move(step));
+    out.object()
+        .field("stepNo", static_cast<std::int64_t>(i + 1))
+        .field("stepName", domain::kRunSteps[i].name)
+        .field("canStop", domain::kRunSteps[i].can_stop)
+        .end_object();
   }
-  out["stepInfo"] = std::move(steps);
-  return out;
+  out.end_array().end_object();
 }
 
 }  // namespace
 
-ordered_json job_list_item(const TaskRecord &task, const ViewClock &clock) {
+void job_list_item(JsonOut &out, const TaskRecord &task, const ViewClock &clock) {
   const RunProgress progress = run_progress(task, clock);
   const bool check_failed = task.status == 3;
   const bool run_failed = task.status == 8;
-  ordered_json item;
-  item["code"] = check_failed || run_failed ? 1 : 0;
-  item["message"] = check_failed ? std::string(domain::check_failure(task.check_fail_step))
-                    : run_failed ? "灾备同步失败"
-                                 : "";
-  item["jobId"] = task.job_id;
-  item["type"] = 10;
-  item["status"] = task.status;
-  item["progress"] = progress.progress;
-  item["startTime"] = domain::format_time(task.sync_at, clock.utc_offset);
-  item["endTime"] = domain::format_time(task.end_at, clock.utc_offset);
+  out.object();
+  out.field("code", check_failed || run_failed ? 1 : 0);
+  out.field("message", check_failed ? domain::check_failure(task.check_fail_step)
+                       : run_failed ? "灾备同步失败"
+                                    : "");
+  out.field("jobId", task.job_id);
+  out.field("type", 10);
+  out.field("status", task.status);
+  out.field("progress", progress.progress);
+  out.field("startTime", domain::format_time(task.sync_at, clock.utc_offset));
+  out.field("endTime", domain::format_time(task.end_at, clock.utc_offset));
 
-  ordered_json detail;
-  detail["jobName"] = task.job_name;
-  detail["runMode"] = "1";      // the documented example has strings here
-  detail["migrateType"] = "3";
-  detail["extMsg"] = task.status == 9 ? "实例升级成功" : "";
-  ordered_json src;
-  src["regionId"] = task.src_region_id;
-  src["cdbUInstanceId"] = task.src_instance_id;
-  ordered_json db_info = ordered_json::array();
+  out.key("detail").object();
+  out.field("jobName", task.job_name);
+  out.field("runMode", "1");  // the documented example has strings here
+  out.field("migrateType", "3");
+  out.field("extMsg", task.status == 9 ? "实例升级成功" : "");
+  out.key("srcInfo").object();
+  out.field("regionId", task.src_region_id);
+  out.field("cdbUInstanceId", task.src_instance_id);
+  out.key("dbInfo").array();
   for (const auto &db : task.src_db_info) {
-    ordered_json entry;
-    entry["database"] = db.database;
-    entry["table"] = db.tables;
-    db_info.push_back(std::move(entry));
+    out.object().field("database", db.database).key("table").array();
+    for (const auto &table : db.tables) out.string(table);
+    out.end_array().end_object();
   }
-  src["dbInfo"] = std::move(db_info);
-  src["isOverrideRoot"] = task.is_override_root;
-  detail["srcInfo"] = std::move(src);
-  ordered_json dst;
-  dst["regionId"] = task.dst_region_id;
-  dst["cdbUInstanceId"] = task.dst_instance_id;
-  detail["dstInfo"] = std::move(dst);
-  detail["jobInput"] = ordered_json::array();
-  detail["checkInfo"] = check_info(task, clock);
-  detail["jobOutput"] = job_output(task, clock, progress);
-  detail["expectTime"] = domain::format_time(0, clock.utc_offset);
-  detail["updateTime"] = domain::format_time(task.update_time, clock.utc_offset);
-  detail["submitTime"] = domain::format_time(task.submit_time, clock.utc_offset);
-  item["detail"] = std::move(detail);
-  return item;
+  out.end_array();
+  out.field("isOverrideRoot", task.is_override_root);
+  out.end_object();
+  out.key("dstInfo").object();
+  out.field("regionId", task.dst_region_id);
+  out.field("cdbUInstanceId", task.dst_instance_id);
+  out.end_object();
+  out.key("jobInput").array().end_array();
+  out.key("checkInfo");
+  check_info(out, task, clock);
+  out.key("jobOutput");
+  job_output(out, task, clock, progress);
+  out.field("expectTime", domain::format_time(0, clock.utc_offset));
+  out.field("updateTime", domain::format_time(task.update_time, clock.utc_offset));
+  out.field("submitTime", domain::format_time(task.submit_time, clock.utc_offset));
+  out.end_object();
+  out.end_object();
 }
 
 namespace {

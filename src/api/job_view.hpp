@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 
+#include "api/json_out.hpp"
 #include "domain/task_lifecycle.hpp"
 #include "store/records.hpp"
 
@@ -17,8 +18,8 @@ struct ViewClock {
   bool by_time = true;            ///< progress within a phase comes from the clock (not --progression polls)
 };
 
-/// The jobList item of `task`.
-nlohmann::ordered_json job_list_item(const store::TaskRecord &task, const ViewClock &clock);
+/// Writes the jobList item of `task`.
+void job_list_item(JsonOut &out, const store::TaskRecord &task, const ViewClock &clock);
 
 /// The task a jobList item describes (import): the lifecycle is rebuilt so the task continues
 /// from where the item shows it, on the clock, with `timing`. Throws std::invalid_argument naming

@@ -7,9 +7,9 @@
 
 namespace cdbemu::api {
 
-nlohmann::ordered_json start_cdb_data_sync_task(const ActionContext &ctx) {
+std::string start_cdb_data_sync_task(const ActionContext &ctx) {
   ctx.service.start_task(job_id_param(ctx), ctx.region, ctx.caller);
-  return nlohmann::ordered_json::array();
+  return "[]";
 }
 
 }  // namespace cdbemu::api

@@ -16,12 +16,10 @@ std::string dump(const nlohmann::ordered_json &body) {
 
 }  // namespace
 
-std::string success_body(const nlohmann::ordered_json &data, bool string_code) {
-  // The envelope around data's own dump: copying data into an envelope object first cost a
-  // deep copy of every List page.
+std::string success_body(std::string_view data, bool string_code) {
   std::string body = string_code ? R"({"code":"0","message":"","codeDesc":"Success","data":)"
                                  : R"({"code":0,"message":"","codeDesc":"Success","data":)";
-  body += dump(data);
+  body += data;
   body += '}';
   return body;
 }

@@ -14,8 +14,9 @@ class ApiError;
 
 namespace cdbemu::http {
 
-/// `{"code":0,"message":"","codeDesc":"Success","data":...}`; code "0" when `string_code`.
-std::string success_body(const nlohmann::ordered_json &data, bool string_code);
+/// `{"code":0,"message":"","codeDesc":"Success","data":...}` around `data` (JSON text); code "0"
+/// when `string_code`.
+std::string success_body(std::string_view data, bool string_code);
 
 /// `{"code":N,"message":"...","codeDesc":"..."}` (no data).
 std::string error_body(const domain::ApiError &error);

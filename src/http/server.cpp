@@ -267,7 +267,7 @@ struct Server::Impl {
     if (const auto fault = pick_fault(req, params, common)) {
       if (apply_fault(*fault, req, res, common)) return;
     }
-    const nlohmann::ordered_json data = api::dispatch(service, options, params, common, caller);
+    const std::string data = api::dispatch(service, options, params, common, caller);
     res.status = 200;
     res.set_content(success_body(data, config.string_code), "application/json");
     finish_request(req, 0);
@@ -390,7 +390,7 @@ struct Server::Impl {
     } else if (effect.truncated_body) {
       t_request.transport = "truncatedBody";
       // Announce a whole envelope, send half of it, then end the connection.
-      const std::string whole = success_body(nlohmann::ordered_json::array(), config.string_code);
+      const std::string whole = success_body("[]", config.string_code);
       res.status = 200;
       res.set_content_provider(whole.size(), "application/json",
                                [half = whole.substr(0, whole.size() / 2)](std::size_t offset, std::size_t,
