@@ -49,7 +49,18 @@ void append_json_string(std::string &out, std::string_view text, std::size_t max
   constexpr std::string_view kDigits = "0123456789abcdef";
   out += '"';
   std::size_t i = 0;
+  const std::size_t limit = std::min(text.size(), max_bytes);
   while (i < text.size()) {
+    // Runs of plain ASCII go in whole.
+    std::size_t plain = i;
+    while (plain < limit) {
+      const auto b = static_cast<unsigned char>(text[plain]);
+      if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;
+      ++plain;
+    }
+    out.append(text.data() + i, plain - i);
+    i = plain;
+    if (i == text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     std::string_view why;
     const std::size_t length = utf8_length(text, i, why);

@@ -208,7 +208,8 @@ struct Store::Statements {
         delete_task(db, "DELETE FROM tasks WHERE job_id = ?"),
         due_tasks(db, "SELECT job_id, " CDB_EMU_TASK_FIELDS " FROM tasks WHERE next_at <= ? ORDER BY next_at, job_id"),
         count_tasks(db, "SELECT count(*) FROM tasks"),
-        begin(db, "BEGIN IMMEDIATE"),
+        // Deferred: a batch of reads alone never takes the write lock (this is the only writer).
+        begin(db, "BEGIN"),
         savepoint(db, "SAVEPOINT work"),
         release(db, "RELEASE work"),
         rollback_to(db, "ROLLBACK TO work"),
