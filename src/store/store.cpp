@@ -46,11 +46,49 @@ std::string db_info_to_json(const std::vector<DbInfoRecord> &db_info) {
   return out.dump();
 }
 
+/// Reads db_info_to_json's text as it streams by (SAX), without building a JSON tree first:
+/// every List row goes through here.
+class DbInfoReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit DbInfoReader(std::vector<DbInfoRecord> &out) : out_(out) {}
+
+  bool start_object(std::size_t) override {
+    out_.emplace_back();
+    return true;
+  }
+  bool key(string_t &name) override {
+    in_tables_ = name == "table";
+    return true;
+  }
+  bool string(string_t &value) override {
+    if (out_.empty()) return false;
+    if (in_tables_) {
+      out_.back().tables.push_back(std::move(value));
+    } else {
+      out_.back().database = std::move(value);
+    }
+    return true;
+  }
+  bool null() override { return false; }
+  bool boolean(bool) override { return false; }
+  bool number_integer(number_integer_t) override { return false; }
+  bool number_unsigned(number_unsigned_t) override { return false; }
+  bool number_float(number_float_t, const string_t &) override { return false; }
+  bool binary(binary_t &) override { return false; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &) override { return false; }
+
+ private:
+  std::vector<DbInfoRecord> &out_;
+  bool in_tables_ = false;
+};
+
 std::vector<DbInfoRecord> db_info_from_json(const std::string &text) {
   std::vector<DbInfoRecord> out;
-  for (const auto &db : nlohmann::json::parse(text)) {
-    out.push_back({db.at("database").get<std::string>(), db.at("table").get<std::vector<std::string>>()});
-  }
+  DbInfoReader reader(out);
+  if (!nlohmann::json::sax_parse(text, &reader)) throw StoreError("a task's src_db_info is not db_info JSON: " + text);
   return out;
 }
 
