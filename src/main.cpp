@@ -1,6 +1,7 @@
 // cdb-sync-emulator: flags → Config, logging, store, serve; SIGINT/SIGTERM stop it cleanly.
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -47,6 +48,9 @@ int main(int argc, char **argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // glibc gives busy threads arenas of their own (up to 8 per core), each keeping what it freed:
+  // two keep peak RSS after the benchmark's load about 5 MiB lower at no measurable cost.
+  mallopt(M_ARENA_MAX, 2);
 
   std::unique_ptr<cdbemu::Emulator> emulator;
   try {
