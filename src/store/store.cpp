@@ -236,9 +236,7 @@ const char *order_column(TaskOrder order) {
 
 struct Store::Statements {
   explicit Statements(sqlite3 *db)
-      : find_instance(db, "SELECT " CDB_EMU_INSTANCE_COLUMNS " FROM instances WHERE instance_id = ?"),
-        insert_instance(db, "INSERT INTO instances (" CDB_EMU_INSTANCE_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-        find_zone(db, "SELECT zone_id, disaster_recovery FROM zones WHERE zone_id = ?"),
+      : insert_instance(db, "INSERT INTO instances (" CDB_EMU_INSTANCE_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         insert_zone(db, "INSERT INTO zones (zone_id, disaster_recovery) VALUES (?, ?)"),
         insert_task(db, "INSERT INTO tasks (" CDB_EMU_TASK_FIELDS ") VALUES (" CDB_EMU_TASK_PLACEHOLDERS ")"),
         update_task(db, "UPDATE tasks SET " CDB_EMU_TASK_ASSIGNMENTS " WHERE job_id = ?"),
@@ -253,9 +251,7 @@ struct Store::Statements {
         rollback_to(db, "ROLLBACK TO work"),
         commit(db, "COMMIT") {}
 
-  Statement find_instance;
   Statement insert_instance;
-  Statement find_zone;
   Statement insert_zone;
   Statement insert_task;
   Statement update_task;
@@ -315,6 +311,7 @@ Store::Store(const std::string &path) : db_(std::make_unique<Database>(path)) {
     }
     migrate(*db_);
     stmts_ = std::make_unique<Statements>(db_->handle());
+    load_catalog();
   } catch (const StoreError &e) {
     throw StoreError("database " + path + ": " + e.what());
   }
@@ -356,6 +353,7 @@ void Store::transaction(const std::function<void()> &body) {
   --transaction_depth_;
   if (failure) run(stmts_->rollback_to);
   run(stmts_->release);
+  if (failure && catalog_dirty_) load_catalog();
   // The leader waits while requests are being served that have not joined; a holder of the
   // mutex from outside (lock_depth_ > 1) cannot release it to wait, so it commits at once.
   const auto others_coming = [&] { return pending_ > static_cast<int>(batch_size_); };
@@ -395,6 +393,7 @@ void Store::commit_batch() {
     failure_ = e.what();
   }
   batch_open_ = false;
+  if (catalog_dirty_) load_catalog();  // after a failed commit: what is stored; else: clears the flag
   finished_batch_ = batch_++;
   batch_done_.notify_all();
 }
@@ -413,23 +412,37 @@ void Store::replace_fixtures(const std::vector<InstanceRecord> &instances, const
       StatementScope insert(stmts_->insert_zone);
       insert->bind(1, zone.zone_id).bind(2, std::int64_t{zone.disaster_recovery}).run();
     }
+    load_catalog();
   });
 }
 
 std::optional<InstanceRecord> Store::find_instance(std::string_view instance_id) {
-  Lock lock(*this);
-  StatementScope find(stmts_->find_instance);
-  find->bind(1, instance_id);
-  if (!find->step()) return std::nullopt;
-  return read_instance(stmts_->find_instance);
+  const auto catalog = std::atomic_load(&catalog_);
+  const auto it = catalog->instances.find(instance_id);
+  if (it == catalog->instances.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<ZoneRecord> Store::find_zone(std::int64_t zone_id) {
+  const auto catalog = std::atomic_load(&catalog_);
+  const auto it = catalog->zones.find(zone_id);
+  if (it == catalog->zones.end()) return std::nullopt;
+  return it->second;
+}
+
+void Store::load_catalog() {
   Lock lock(*this);
-  StatementScope find(stmts_->find_zone);
-  find->bind(1, zone_id);
-  if (!find->step()) return std::nullopt;
-  return ZoneRecord{find->column_int(0), find->column_int(1) != 0};
+  auto catalog = std::make_shared<Catalog>();
+  Statement instances(db_->handle(), "SELECT " CDB_EMU_INSTANCE_COLUMNS " FROM instances");
+  while (instances.step()) {
+    InstanceRecord instance = read_instance(instances);
+    std::string id = instance.instance_id;
+    catalog->instances.emplace(std::move(id), std::move(instance));
+  }
+  Statement zones(db_->handle(), "SELECT zone_id, disaster_recovery FROM zones");
+  while (zones.step()) catalog->zones.emplace(zones.column_int(0), ZoneRecord{zones.column_int(0), zones.column_int(1) != 0});
+  std::atomic_store(&catalog_, std::shared_ptr<const Catalog>(std::move(catalog)));
+  catalog_dirty_ = batch_open_;  // it may show writes that are not committed yet
 }
 
 void Store::raise_next_job_id(std::int64_t first_job_id) {
@@ -598,6 +611,7 @@ void Store::put_instance(const InstanceRecord &instance) {
     Statement remove(db_->handle(), "DELETE FROM instances WHERE instance_id = ?");
     remove.bind(1, instance.instance_id).run();
     insert_instance(stmts_->insert_instance, instance);
+    load_catalog();
   });
 }
 
@@ -607,23 +621,22 @@ bool Store::delete_instance(std::string_view instance_id) {
     Statement remove(db_->handle(), "DELETE FROM instances WHERE instance_id = ?");
     remove.bind(1, instance_id).run();
     deleted = db_->changes() > 0;
+    load_catalog();
   });
   return deleted;
 }
 
 std::vector<InstanceRecord> Store::instances() {
-  Lock lock(*this);
-  Statement all(db_->handle(), "SELECT " CDB_EMU_INSTANCE_COLUMNS " FROM instances ORDER BY instance_id");
+  const auto catalog = std::atomic_load(&catalog_);
   std::vector<InstanceRecord> out;
-  while (all.step()) out.push_back(read_instance(all));
+  for (const auto &[id, instance] : catalog->instances) out.push_back(instance);
   return out;
 }
 
 std::vector<ZoneRecord> Store::zones() {
-  Lock lock(*this);
-  Statement all(db_->handle(), "SELECT zone_id, disaster_recovery FROM zones ORDER BY zone_id");
+  const auto catalog = std::atomic_load(&catalog_);
   std::vector<ZoneRecord> out;
-  while (all.step()) out.push_back({all.column_int(0), all.column_int(1) != 0});
+  for (const auto &[id, zone] : catalog->zones) out.push_back(zone);
   return out;
 }
 
@@ -692,6 +705,7 @@ void Store::copy_from(Database &source) {
   const std::int64_t last_id = last_job_id();
   backup(db_->handle(), source.handle());
   raise_next_job_id(std::max(last_id, this->last_job_id()) + 1);
+  load_catalog();
 }
 
 void Store::delete_all_tasks(bool restart_ids, std::int64_t first_job_id) {

@@ -146,6 +146,8 @@ class Store {
   class Lock;
   /// Commits the open batch, if any, and wakes the transactions waiting for it.
   void commit_batch();
+  /// Re-reads the instances and zones into the in-memory catalog (call with the lock held).
+  void load_catalog();
   /// The prepared statement for `sql`, kept for the next call with the same text (List builds
   /// its SQL from the filters given; preparing it each time cost a sixth of a List request).
   /// Valid until the next call; reset it after use (StatementScope).
@@ -166,6 +168,15 @@ class Store {
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> stmts_;
   std::unordered_map<std::string, std::unique_ptr<Statement>> prepared_;
+
+  /// The instances and zones, read without the lock by every Create and Check: they change only
+  /// through this class, which swaps in a new catalog each time (std::atomic_load/atomic_store).
+  struct Catalog {
+    std::map<std::string, InstanceRecord, std::less<>> instances;
+    std::map<std::int64_t, ZoneRecord> zones;
+  };
+  std::shared_ptr<const Catalog> catalog_;
+  bool catalog_dirty_ = false;  ///< instances or zones written in the open transaction
 };
 
 }  // namespace cdbemu::store

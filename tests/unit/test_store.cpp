@@ -95,6 +95,32 @@ TEST_CASE("instances and zones are replaced as a whole") {
   CHECK(store.find_instance("cdb-b")->role == "master");
 }
 
+TEST_CASE("the in-memory instance catalog follows writes, rollbacks and restores") {
+  Store store(":memory:");
+  const InstanceRecord a{"cdb-a", "ap-shanghai", 200001, "dr"};
+  const InstanceRecord b{"cdb-b", "ap-guangzhou", 100001, "master"};
+  store.replace_fixtures({a}, {{200001, true}});
+  store.put_instance(b);
+  CHECK(store.find_instance("cdb-b"));
+  CHECK(store.instances().size() == 2);
+  // A transaction that fails takes its instance writes back, from the catalog too.
+  CHECK_THROWS_AS(store.transaction([&] {
+    store.delete_instance("cdb-a");
+    store.put_instance(InstanceRecord{"cdb-c", "ap-beijing", 300001, "master"});
+    throw std::runtime_error("refused");
+  }),
+                  std::runtime_error);
+  CHECK(store.find_instance("cdb-a"));
+  CHECK_FALSE(store.find_instance("cdb-c"));
+  // A restore brings back the snapshot's instances.
+  const auto snapshot = store.copy_to(":memory:");
+  CHECK(store.delete_instance("cdb-a"));
+  CHECK_FALSE(store.find_instance("cdb-a"));
+  store.copy_from(*snapshot);
+  CHECK(store.find_instance("cdb-a"));
+  CHECK(store.find_zone(200001));
+}
+
 TEST_CASE("concurrent transactions share commits, yet each is committed when it returns") {
   const std::string path = "/tmp/cdbemu-unit-batch-" + std::to_string(::getpid()) + ".db";
   {
