@@ -555,7 +555,9 @@ struct Server::Impl {
         finish_request(req, 401);
       } catch (const control::FaultRuleError &e) {
         res.status = 400;
-        res.set_content(nlohmann::ordered_json({{"error", e.message}}).dump(), "application/json");
+        // The message may quote a request header: never let invalid UTF-8 make dump() throw here.
+        res.set_content(nlohmann::ordered_json({{"error", e.message}}).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                        "application/json");
         finish_request(req, 400);
       } catch (const std::exception &e) {
         logging::log(logging::Level::Error, "request " + t_request.id + " failed: " + e.what());
