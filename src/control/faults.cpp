@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/text.hpp"
+
 namespace cdbemu::control {
 namespace {
 
@@ -35,10 +37,11 @@ domain::ErrorCode error_code_of(const nlohmann::json &value, const std::string &
       if (row.code_desc == word) candidates.push_back(&row);
     }
     if (candidates.size() == 1) return candidates.front()->id;
-    if (candidates.empty()) refuse(field + " \"" + word + "\" is no codeDesc of the error catalogue");
+    // The word may come from a request header: quoted with its bad bytes escaped.
+    if (candidates.empty()) refuse(field + " " + domain::quote_for_message(word) + " is no codeDesc of the error catalogue");
     std::string codes;
     for (const auto *row : candidates) codes += (codes.empty() ? "" : ", ") + std::to_string(row->code);
-    refuse(field + " \"" + word + "\" is ambiguous: give code, one of " + codes);
+    refuse(field + " " + domain::quote_for_message(word) + " is ambiguous: give code, one of " + codes);
   }
   refuse(field + " must be an error code (integer) or a codeDesc (string)");
 }

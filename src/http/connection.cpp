@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -61,7 +62,18 @@ class ConnectionStream final : public httplib::Stream {
   void begin_request() {
     deadline_ = Clock::now() + limits_.read_timeout;
     timed_out_ = false;
+    chunked_ = Chunked::Off;
+    chunk_over_limit_ = false;
   }
+
+  /// The rest of this request is a chunked body, decoded by read() (see decode_chunked_body).
+  void begin_chunked_body(std::uint64_t limit) {
+    chunked_ = Chunked::SizeLine;
+    chunk_limit_ = limit;
+    chunk_total_ = 0;
+    chunk_left_ = 0;
+  }
+  bool chunk_over_limit() const { return chunk_over_limit_; }
   bool timed_out() const { return timed_out_; }
   bool buffered() const { return offset_ < size_ || (ssl_ && SSL_pending(ssl_) > 0); }
   void end_after_response() { ended_ = true; }
@@ -71,6 +83,7 @@ class ConnectionStream final : public httplib::Stream {
   bool is_writable() const override { return wait_for(fd_, POLLOUT, Clock::now() + limits_.write_timeout); }
 
   ssize_t read(char *ptr, std::size_t size) override {
+    if (chunked_ != Chunked::Off) return read_chunked(ptr, size);
     if (offset_ == size_) {
       const ssize_t n = fill();
       if (n <= 0) return n;
@@ -111,6 +124,104 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return fd_; }
 
  private:
+  /// Where the chunked decoder is: off, before a chunk size, in a chunk's data, or done.
+  enum class Chunked { Off, SizeLine, Data, Done, Failed };
+  /// Most bytes of a chunk-size line (extensions included) and of the whole trailer section.
+  static constexpr std::size_t kMaxChunkLine = 4096;
+  static constexpr std::size_t kMaxTrailerBytes = 16 * 1024;
+
+  /// The next raw byte, or -1 at the end of the stream, past the deadline or on an error.
+  int next_byte() {
+    if (offset_ == size_ && fill() <= 0) return -1;
+    return static_cast<unsigned char>(buffer_[offset_++]);
+  }
+
+  /// Reads a line ending in CRLF (a bare LF is refused) of at most `max` bytes into `line`,
+  /// without its CRLF.
+  bool read_crlf_line(std::string &line, std::size_t max) {
+    line.clear();
+    for (;;) {
+      const int c = next_byte();
+      if (c == '\r') return next_byte() == '\n';
+      if (c < 0 || c == '\n' || line.size() >= max) return false;
+      line += static_cast<char>(c);
+    }
+  }
+
+  /// Reads a chunk-size line; false unless it is hex digits (at most 16 after leading zeros), then
+  /// optional whitespace and `;extensions`.
+  bool read_chunk_size(std::uint64_t &chunk) {
+    std::string line;
+    if (!read_crlf_line(line, kMaxChunkLine)) return false;
+    std::size_t i = 0;
+    int significant = 0;
+    chunk = 0;
+    for (; i < line.size() && std::isxdigit(static_cast<unsigned char>(line[i])); ++i) {
+      if (chunk == 0 && line[i] == '0') continue;
+      if (++significant > 16) return false;
+      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(line[i])));
+      chunk = chunk * 16 + static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    if (i == 0) return false;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    return i == line.size() || line[i] == ';';
+  }
+
+  ssize_t fail_chunked() {
+    chunked_ = Chunked::Failed;
+    return -1;
+  }
+
+  /// read() of a chunked body: its data, then 0 once the last chunk and trailers are read.
+  ssize_t read_chunked(char *ptr, std::size_t size) {
+    for (;;) {
+      switch (chunked_) {
+        case Chunked::Off:
+        case Chunked::Done:
+          return 0;
+        case Chunked::Failed:
+          return -1;
+        case Chunked::SizeLine: {
+          std::uint64_t chunk = 0;
+          if (!read_chunk_size(chunk)) return fail_chunked();
+          if (chunk == 0) {
+            // The trailer section: field lines up to an empty line, dropped.
+            std::string line;
+            std::size_t trailers = 0;
+            do {
+              if (!read_crlf_line(line, kMaxTrailerBytes - std::min(trailers, kMaxTrailerBytes))) return fail_chunked();
+              trailers += line.size() + 2;
+            } while (!line.empty());
+            chunked_ = Chunked::Done;
+            return 0;
+          }
+          if (chunk > chunk_limit_ - chunk_total_) {
+            chunk_over_limit_ = true;
+            return fail_chunked();
+          }
+          chunk_total_ += chunk;
+          chunk_left_ = chunk;
+          chunked_ = Chunked::Data;
+          break;
+        }
+        case Chunked::Data: {
+          if (chunk_left_ == 0) {
+            if (next_byte() != '\r' || next_byte() != '\n') return fail_chunked();
+            chunked_ = Chunked::SizeLine;
+            break;
+          }
+          if (size == 0) return 0;
+          if (offset_ == size_ && fill() <= 0) return fail_chunked();
+          const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>({size, chunk_left_, size_ - offset_}));
+          std::memcpy(ptr, buffer_.data() + offset_, n);
+          offset_ += n;
+          chunk_left_ -= n;
+          return static_cast<ssize_t>(n);
+        }
+      }
+    }
+  }
+
   /// Refills the buffer: bytes read, 0 at end of stream or past the deadline, -1 on an error.
   ssize_t fill() {
     if (timed_out_) return 0;
@@ -165,6 +276,11 @@ class ConnectionStream final : public httplib::Stream {
   std::array<char, 16 * 1024> buffer_{};
   std::size_t offset_ = 0;
   std::size_t size_ = 0;
+  Chunked chunked_ = Chunked::Off;
+  std::uint64_t chunk_limit_ = 0;  ///< most data bytes of the chunked body
+  std::uint64_t chunk_total_ = 0;  ///< data bytes announced so far
+  std::uint64_t chunk_left_ = 0;   ///< data bytes left in the current chunk
+  bool chunk_over_limit_ = false;
 };
 
 /// The stream this thread is serving (httplib serves a connection on one thread throughout).
@@ -243,5 +359,11 @@ void end_after_response(const httplib::Request &req) {
 }
 
 bool request_timed_out() { return t_stream && t_stream->timed_out(); }
+
+void decode_chunked_body(std::uint64_t limit) {
+  if (t_stream) t_stream->begin_chunked_body(limit);
+}
+
+bool chunked_body_over_limit() { return t_stream && t_stream->chunk_over_limit(); }
 
 }  // namespace cdbemu::http

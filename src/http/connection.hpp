@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 
 using SSL_CTX = struct ssl_ctx_st;
@@ -55,5 +56,16 @@ void end_after_response(const httplib::Request &req);
 
 /// Whether the request being read on this thread ran past the read timeout.
 bool request_timed_out();
+
+/// Makes the rest of the current request a chunked body (RFC 9112 section 7.1) that this thread's
+/// connection decodes itself: reads return its data, then end-of-stream after the last chunk and
+/// the trailer section (extensions and trailer fields are dropped). Anything that is not strictly
+/// chunked coding (a bad or overlong size line, a chunk with more or less data than its size, bare
+/// LF line ends), an end of stream before the last chunk, or more than `limit` bytes of data, is a
+/// read error: the connection is then out of step and ends after the answer.
+void decode_chunked_body(std::uint64_t limit);
+
+/// Whether the chunked body being read on this thread went over its limit.
+bool chunked_body_over_limit();
 
 }  // namespace cdbemu::http

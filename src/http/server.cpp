@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -23,6 +24,7 @@
 #include "domain/task_service.hpp"
 #include "domain/text.hpp"
 #include "http/auth.hpp"
+#include "http/body_decoder.hpp"
 #include "http/connection.hpp"
 #include "http/params.hpp"
 #include "http/render.hpp"
@@ -40,6 +42,8 @@ constexpr const char *kNotControl = "^(?!/_emulator/).*";
 constexpr const char *kRequestIdHeader = "X-Emulator-Request-Id";
 constexpr const char *kStringToSignHeader = "X-Emulator-String-To-Sign";
 constexpr std::size_t kStringToSignHeaderLimit = 4096;
+// Headers the pre-routing step sets for our own handlers (a client's copies are dropped first).
+constexpr const char *kInternalHeaderPrefix = "X-Emulator-Internal-";
 // httplib parses multipart bodies itself when it sees their Content-Type (and refuses more than
 // 1,024 parts); the pre-routing step moves the header here so our own decoder gets the bytes.
 constexpr const char *kMovedContentType = "X-Emulator-Internal-Content-Type";
@@ -121,8 +125,38 @@ std::string lowercase(std::string text) {
   return text;
 }
 
+/// Where the pre-routing step moves Transfer-Encoding: chunked, so that httplib reads the body
+/// through our own chunked decoder (see decode_chunked_body) instead of its lenient one.
+constexpr const char *kMovedTransferEncoding = "X-Emulator-Internal-Transfer-Encoding";
+/// Where the pre-routing step moves Content-Encoding for the bodies read_body decodes itself.
+constexpr const char *kMovedContentEncoding = "X-Emulator-Internal-Content-Encoding";
+
 bool is_chunked(const httplib::Request &req) {
-  return lowercase(req.get_header_value("Transfer-Encoding")).find("chunked") != std::string::npos;
+  // Only "chunked" passes the pre-routing step (framing_error), whatever its case.
+  return req.has_header(kMovedTransferEncoding) || req.has_header("Transfer-Encoding");
+}
+
+/// Why the body of `req` cannot be delimited without ambiguity (RFC 9112 section 6.3), or nullopt.
+/// Such a request is refused before any of its body is read, and its connection ends: the bytes
+/// after its headers cannot be told apart from the next request.
+std::optional<std::string> framing_error(const httplib::Request &req) {
+  std::optional<std::string> length;
+  for (auto [it, end] = req.headers.equal_range("Content-Length"); it != end; ++it) {
+    if (length && *length != it->second) return "conflicting Content-Length headers";
+    length = it->second;
+  }
+  if (!req.has_header("Transfer-Encoding")) return std::nullopt;
+  std::string codings;
+  for (auto [it, end] = req.headers.equal_range("Transfer-Encoding"); it != end; ++it) {
+    codings += (codings.empty() ? "" : ", ") + it->second;
+  }
+  // Other codings (gzip, chunked), chunked twice, or the retired "identity": httplib would read
+  // such a body until the connection closes and then run it.
+  if (lowercase(codings) != "chunked") {
+    return "unsupported Transfer-Encoding " + domain::quote_for_message(codings) + " (only chunked is accepted)";
+  }
+  if (length) return "a request with both Transfer-Encoding and Content-Length is ambiguous; send one of them";
+  return std::nullopt;
 }
 
 /// Whether the request announces a body (which must then be read or the connection ended).
@@ -139,6 +173,7 @@ std::string read_timeout_detail(const Config &config) {
 /// Why httplib refused a request on its own, as our 4000 message.
 std::string library_error_detail(const httplib::Request &req, int status, const Config &config) {
   if (request_timed_out()) return read_timeout_detail(config);
+  if (chunked_body_over_limit()) status = 413;
   const DecodeLimits &limits = config.limits;
   switch (status) {
     case 414:
@@ -146,7 +181,8 @@ std::string library_error_detail(const httplib::Request &req, int status, const 
     case 413:
       return "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes (--max-body-bytes)";
     case 415:
-      return "unsupported Content-Encoding " + req.get_header_value("Content-Encoding");
+      return "unsupported Content-Encoding " + domain::quote_for_message(req.get_header_value(kMovedContentEncoding)) +
+             " (gzip, deflate and br are accepted)";
     default:
       return "malformed HTTP request";
   }
@@ -158,7 +194,9 @@ struct ControlHeaderRefused {};
 /// Whether the request carries any X-Emulator-* header.
 bool has_emulator_header(const httplib::Request &req) {
   for (const auto &[name, value] : req.headers) {
-    if (name.size() > 11 && lowercase(name.substr(0, 11)) == "x-emulator-" && name != kMovedContentType) return true;
+    if (name.size() > 11 && lowercase(name.substr(0, 11)) == "x-emulator-" && name.rfind(kInternalHeaderPrefix, 0) != 0) {
+      return true;
+    }
   }
   return false;
 }
@@ -240,11 +278,12 @@ struct Server::Impl {
   }
 
   /// Answers without routing: `error` as the envelope with HTTP `status`. A body the request
-  /// announced is left unread, so the connection ends after the answer.
-  void answer_early(const httplib::Request &req, httplib::Response &res, const ApiError &error, int status) {
+  /// announced is left unread, so the connection ends after the answer (always with `end`).
+  void answer_early(const httplib::Request &req, httplib::Response &res, const ApiError &error, int status,
+                    bool end = false) {
     begin_request(res);
     render_error(error, res, status);
-    if (announces_body(req)) end_after_response(req);
+    if (end || announces_body(req)) end_after_response(req);
     finish_request(req, error.code());
   }
 
@@ -441,7 +480,7 @@ struct Server::Impl {
 
   /// Reads a request body through our own receiver so the limit applies to decoded bytes. With
   /// `keep` false the body is only drained, to keep the connection in step with its requests.
-  std::string read_body(const httplib::Request &req, httplib::Response &res, const httplib::ContentReader &reader,
+  std::string read_body(const httplib::Request &req, const httplib::ContentReader &reader,
                         bool keep = true) {
     std::string body;
     const std::size_t limit = keep ? config.limits.max_body_bytes : 0;
@@ -457,9 +496,16 @@ struct Server::Impl {
         return body;
       }
     }
+    const std::string encoding = req.get_header_value(kMovedContentEncoding);
+    if (keep && !supported_encoding(encoding)) {
+      end_after_response(req);  // the body is left unread
+      throw ApiError(ErrorCode::InvalidParameter, library_error_detail(req, 415, config));
+    }
+    // A body that is only drained need not be decoded.
+    const std::unique_ptr<BodyDecoder> decoder = keep ? make_body_decoder(encoding) : nullptr;
     bool too_large = false;
     std::size_t dropped = 0;
-    const bool ok = reader([&](const char *data, std::size_t size) {
+    const DecodedSink sink = [&](const char *data, std::size_t size) {
       if (!too_large && body.size() + size <= limit) {
         body.append(data, size);
         return true;
@@ -467,16 +513,27 @@ struct Server::Impl {
       too_large = true;
       dropped += size;
       return dropped <= kDrainLimit;
+    };
+    bool bad_data = false;
+    const bool ok = reader([&](const char *data, std::size_t size) {
+      if (!decoder) return sink(data, size);
+      if (decoder->feed(data, size, sink)) return true;
+      bad_data = dropped <= kDrainLimit;  // else the sink stopped it
+      return false;
     });
-    if (!ok) end_after_response(req);  // the rest of the body is still on the socket
+    // A gzip or brotli stream cut short ends without an error: only finished() tells.
+    if (ok && decoder && !decoder->finished()) bad_data = true;
+    // The rest of the body is still on the socket, or a body that cannot be read had its say.
+    if (!ok || bad_data) end_after_response(req);
     if (!keep) return body;
-    if (too_large) throw ApiError(ErrorCode::InvalidParameter, library_error_detail(req, 413, config));
-    if (!ok) {
+    if (too_large || chunked_body_over_limit()) {
+      throw ApiError(ErrorCode::InvalidParameter, library_error_detail(req, 413, config));
+    }
+    if (!ok || bad_data) {
       throw ApiError(ErrorCode::InvalidParameter,
-                     request_timed_out()  ? read_timeout_detail(config)
-                     : res.status == 415 ? library_error_detail(req, 415, config)
+                     request_timed_out() ? read_timeout_detail(config)
                                          : "the request body could not be read (truncated body, bad chunked encoding "
-                                         "or bad Content-Encoding data)");
+                                           "or bad Content-Encoding data)");
     }
     return body;
   }
@@ -488,11 +545,16 @@ struct Server::Impl {
                                [this, fail, status](const httplib::Request &req, httplib::Response &res,
                                                     const httplib::ContentReader &reader) {
                                  begin_request(res);
-                                 read_body(req, res, reader, false);
+                                 read_body(req, reader, false);
                                  const ApiError error = fail(req);
                                  render_error(error, res, status);
                                  finish_request(req, error.code());
                                }));
+  }
+
+  /// Whether httplib routes `req` to the control plane (which reads its bodies through httplib).
+  bool is_control_path(const httplib::Request &req) const {
+    return control.options().enabled && req.path.rfind("/_emulator/", 0) == 0;
   }
 
   void configure() {
@@ -508,6 +570,17 @@ struct Server::Impl {
     server.set_payload_max_length(config.limits.max_body_bytes + kDrainLimit);
 
     server.set_pre_routing_handler([this](const httplib::Request &req, httplib::Response &res) {
+      auto &request = const_cast<httplib::Request &>(req);
+      // Our internal headers are set below only: a client's copies go.
+      for (const char *internal : {kMovedContentType, kMovedTransferEncoding, kMovedContentEncoding}) {
+        request.headers.erase(internal);
+      }
+      // No byte ranges of an answer: httplib would send a fragment of the JSON (or an empty 416).
+      request.ranges.clear();
+      if (const auto framing = framing_error(req)) {
+        answer_early(req, res, ApiError(ErrorCode::InvalidParameter, *framing), 200, true);
+        return httplib::Server::HandlerResponse::Handled;
+      }
       if (control.options().enabled && req.path.rfind("/_emulator/", 0) == 0 && req.method != "GET" &&
           req.method != "POST" && req.method != "DELETE" && req.method != "PUT" && req.method != "PATCH") {
         res.status = 405;
@@ -516,21 +589,42 @@ struct Server::Impl {
         if (announces_body(req)) end_after_response(req);
         return httplib::Server::HandlerResponse::Handled;
       }
-      if (req.method == "HEAD" || req.method == "OPTIONS") {
-        // HEAD would run the GET handler in httplib: it must never execute an action.
+      if (req.method != "GET" && req.method != "POST" && req.method != "PUT" && req.method != "PATCH" &&
+          req.method != "DELETE") {
+        // HEAD would run the GET handler in httplib: it must never execute an action. OPTIONS,
+        // TRACE, CONNECT and PRI have no route and would be "malformed".
         answer_early(req, res, req.path == kApiPath ? method_not_supported(req) : no_endpoint(req),
                      req.path == kApiPath ? 200 : 404);
         return httplib::Server::HandlerResponse::Handled;
       }
-      auto &headers = const_cast<httplib::Request &>(req).headers;
+      auto &headers = request.headers;
+      if (req.has_header("Transfer-Encoding")) {
+        // httplib's chunked reader takes a chunk with too much data for the end of the body and
+        // runs what follows as the next request; ours refuses it. httplib then reads the decoded
+        // body as one without a length, up to the end our decoder reports.
+        headers.erase("Transfer-Encoding");
+        headers.emplace(kMovedTransferEncoding, "chunked");
+        decode_chunked_body(config.limits.max_body_bytes + kDrainLimit);
+        // httplib reads a DELETE's body only when it has a Content-Length: this one would stay on
+        // the socket and be read as the next request.
+        if (req.method == "DELETE") end_after_response(req);
+      }
       // Without a length or chunking a request has no body; httplib would read until the client closes.
       if (!req.has_header("Content-Length") && !is_chunked(req)) headers.emplace("Content-Length", "0");
-      headers.erase(kMovedContentType);
       const auto it = headers.find("Content-Type");
       if (it != headers.end()) {
         std::string value = it->second;
         headers.erase("Content-Type");
         headers.emplace(kMovedContentType, std::move(value));
+      }
+      // Bodies read_body reads (all but the control plane's) are decoded by our own decoder.
+      if (!is_control_path(req) && req.has_header("Content-Encoding")) {
+        std::string codings;
+        for (auto [at, end] = headers.equal_range("Content-Encoding"); at != end; ++at) {
+          codings += (codings.empty() ? "" : ", ") + at->second;
+        }
+        headers.erase("Content-Encoding");
+        headers.emplace(kMovedContentEncoding, std::move(codings));
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
@@ -546,7 +640,7 @@ struct Server::Impl {
                                  const httplib::ContentReader &reader) {
       const auto in_progress = service.request_in_progress();
       begin_request(res);
-      const std::string body = read_body(req, res, reader);
+      const std::string body = read_body(req, reader);
       serve_api(req, res, &body);
     });
     control.install(server);
@@ -581,7 +675,9 @@ struct Server::Impl {
         finish_request(req, 401);
       } catch (const control::FaultRuleError &e) {
         res.status = 400;
-        res.set_content(nlohmann::ordered_json({{"error", e.message}}).dump(), "application/json");
+        // The message may quote a request header: never let invalid UTF-8 make dump() throw here.
+        res.set_content(nlohmann::ordered_json({{"error", e.message}}).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                        "application/json");
         finish_request(req, 400);
       } catch (const std::exception &e) {
         logging::log(logging::Level::Error, "request " + t_request.id + " failed: " + e.what());

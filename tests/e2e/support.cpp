@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,11 +157,18 @@ nlohmann::json LiveEmulator::post_multipart(const Params &params) const {
 
 namespace {
 
-/// Whether `data` holds a whole HTTP response with a Content-Length body.
+/// Whether `data` holds a whole HTTP response with a Content-Length body (after any interim
+/// 1xx responses, such as the answer to `Expect: 100-continue`).
 bool response_complete(const std::string &data) {
-  const std::size_t end = data.find("\r\n\r\n");
+  std::size_t start = 0;
+  while (data.compare(start, 10, "HTTP/1.1 1") == 0) {
+    const std::size_t end = data.find("\r\n\r\n", start);
+    if (end == std::string::npos) return false;
+    start = end + 4;
+  }
+  const std::size_t end = data.find("\r\n\r\n", start);
   if (end == std::string::npos) return false;
-  const std::size_t at = data.find("Content-Length: ");
+  const std::size_t at = data.find("Content-Length: ", start);
   if (at == std::string::npos || at > end) return false;
   const std::size_t length = std::stoul(data.substr(at + 16));
   return data.size() >= end + 4 + length;
@@ -183,6 +191,9 @@ RawConnection::RawConnection(int port) : sock_(::socket(AF_INET, SOCK_STREAM, 0)
     ::close(sock_);
     throw std::runtime_error("connect failed");
   }
+  // A server that neither reads nor closes must not block a test for ever.
+  timeval limit{10, 0};
+  ::setsockopt(sock_, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
 }
 
 RawConnection::~RawConnection() { ::close(sock_); }
@@ -196,6 +207,8 @@ bool RawConnection::send(const std::string &bytes) {
   }
   return true;
 }
+
+void RawConnection::shutdown_write() { ::shutdown(sock_, SHUT_WR); }
 
 std::string RawConnection::read_reply(std::chrono::milliseconds timeout) {
   std::string out;
@@ -272,15 +285,15 @@ ChildEmulator::~ChildEmulator() {
 int ChildEmulator::wait_exit(std::chrono::milliseconds timeout) {
   if (exit_status_ >= 0) return exit_status_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
+  for (;;) {  // looks at least once, so a zero timeout asks whether it has exited
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       return exit_status_;
     }
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return -1;
 }
 
 int ChildEmulator::stop(int signal, std::chrono::milliseconds timeout) {

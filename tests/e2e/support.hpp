@@ -91,8 +91,11 @@ class RawConnection {
   RawConnection(const RawConnection &) = delete;
   RawConnection &operator=(const RawConnection &) = delete;
 
-  /// Sends all of `bytes`; false once the server has closed the connection.
+  /// Sends all of `bytes`; false once the server has closed the connection (or stopped reading
+  /// for 10 s).
   bool send(const std::string &bytes);
+  /// Half-closes the connection: the server reads end-of-stream after what was sent.
+  void shutdown_write();
   /// What the server sends until it has sent one whole answer, closes, or `timeout` passes.
   std::string read_reply(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
   /// Whether the server has closed the connection (waits up to `timeout` to find out).
