@@ -23,8 +23,11 @@ using cdbemu::domain::ApiError;
 using cdbemu::http::DecodeLimits;
 using cdbemu::http::RawParams;
 
-constexpr DecodeLimits kLimits{.max_body_bytes = 1 << 20, .max_params = 64, .max_index = 1000000,
-                               .max_depth = 16, .max_value_bytes = 4096};
+constexpr DecodeLimits kLimits{.max_body_bytes = 1 << 20,
+                               .max_params = 64,
+                               .max_index = 1000000,
+                               .max_depth = 16,
+                               .max_value_bytes = 4096};
 
 /// Whether `boundary` is one RFC 2046 allows here: 1..70 printable ASCII bytes, no trailing space.
 bool valid_boundary(std::string_view boundary) {
@@ -70,7 +73,8 @@ void decode_and_check(std::string_view body, std::string_view boundary) {
   FUZZ_CHECK(valid_boundary(boundary));
   FUZZ_CHECK(parts.size() <= kLimits.max_params);
   const std::string line = "\n--" + std::string(boundary);
-  const std::size_t delimiters = count(body, line) + (body.starts_with(std::string_view(line).substr(1)) ? 1 : 0);
+  const std::size_t delimiters =
+      count(body, line) + (body.starts_with(std::string_view(line).substr(1)) ? 1 : 0);
   FUZZ_CHECK(parts.size() + 1 <= delimiters);
 
   bool plain = true;

@@ -28,8 +28,11 @@ using cdbemu::http::ParamNode;
 using cdbemu::http::RawParams;
 
 /// Limits small enough for a fuzzer to cross: an index of 4 digits, 6 segments.
-constexpr DecodeLimits kLimits{.max_body_bytes = 1 << 20, .max_params = 256, .max_index = 1000,
-                               .max_depth = 6, .max_value_bytes = 1 << 20};
+constexpr DecodeLimits kLimits{.max_body_bytes = 1 << 20,
+                               .max_params = 256,
+                               .max_index = 1000,
+                               .max_depth = 6,
+                               .max_value_bytes = 1 << 20};
 
 /// The tree of `params`, or nullopt when it is refused (the refusal is checked).
 std::optional<ParamNode> build(const RawParams &params) {

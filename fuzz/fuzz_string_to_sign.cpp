@@ -66,8 +66,8 @@ bool base64_of(std::string_view text, std::size_t bytes) {
   const std::size_t padding = (3 - bytes % 3) % 3;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-                        c == '/';
+    const bool letter =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
     if (i >= text.size() - padding ? c != '=' : !letter) return false;
   }
   return true;
@@ -99,7 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     }
   }
 
-  const std::string text = cdbemu::http::string_to_sign("GET", kHost, kPath, params, SignOrder::SortThenReplace, false);
+  const std::string text =
+      cdbemu::http::string_to_sign("GET", kHost, kPath, params, SignOrder::SortThenReplace, false);
   const std::string sha1 = cdbemu::http::hmac_base64(text, "emulator-default-secret", false);
   const std::string sha256 = cdbemu::http::hmac_base64(text, "emulator-default-secret", true);
   FUZZ_CHECK(base64_of(sha1, 20));

@@ -21,19 +21,23 @@ using cdbemu::http::DecodeLimits;
 using cdbemu::http::RawParams;
 
 /// Small limits, so inputs of a few KiB reach the limit checks too.
-constexpr DecodeLimits kLimits{.max_body_bytes = 1 << 20, .max_params = 64, .max_index = 1000000,
-                               .max_depth = 16, .max_value_bytes = 512};
+constexpr DecodeLimits kLimits{.max_body_bytes = 1 << 20,
+                               .max_params = 64,
+                               .max_index = 1000000,
+                               .max_depth = 16,
+                               .max_value_bytes = 512};
 
 /// Whether `encoded` is made of unreserved bytes and `%XX` escapes with upper-case hex only.
 bool plain_encoding(std::string_view encoded) {
   const auto unreserved = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.' || c == '~';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
   };
   const auto upper_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); };
   for (std::size_t i = 0; i < encoded.size(); ++i) {
     if (unreserved(encoded[i])) continue;
-    if (encoded[i] != '%' || i + 2 >= encoded.size() || !upper_hex(encoded[i + 1]) || !upper_hex(encoded[i + 2])) {
+    if (encoded[i] != '%' || i + 2 >= encoded.size() || !upper_hex(encoded[i + 1]) ||
+        !upper_hex(encoded[i + 2])) {
       return false;
     }
     i += 2;
