@@ -294,6 +294,8 @@ class TreeBuilder {
 };
 
 void TreeBuilder::add(const RawParam &param) {
+  // The decoders refuse empty names already; a list built by other code may still hold one.
+  if (param.name.empty()) invalid("a parameter has an empty name");
   std::string path = canonical_name(param.name);
   // A name with an empty segment (jQuery's `_` cache-buster, `__utm`, `name_`) is no dotted path:
   // it stays one opaque top-level name, as PHP and the SDKs keep such names.

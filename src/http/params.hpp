@@ -73,7 +73,7 @@ class ParamNode {
 
   /// Builds the tree of `params`. Throws 4000 on: the same name twice with different values,
   /// a name that is both a value and a branch, a node that is both a list and an object,
-  /// a non-canonical index (`01`, `1a`, `-1`), an index above max_index, an empty segment,
+  /// a non-canonical index (`01`, `1a`, `-1`), an index above max_index, an empty name,
   /// more than max_depth segments, more than max_params parameters.
   static ParamNode build(const RawParams &params, const DecodeLimits &limits);
 

@@ -168,6 +168,9 @@ TEST_SUITE("params") {
   TEST_CASE("empty names and long values and too many pairs") {
     CHECK(decode_error("=x") == "invalid parameter: a parameter has an empty name");
     CHECK(decode_error("a=1&=") == "invalid parameter: a parameter has an empty name");
+    // Found by fuzz/fuzz_param_tree: the tree builder read the first byte of an empty name.
+    CHECK(error_of([] { ParamNode::build({RawParam{"", "x", false}}, DecodeLimits{}); }) ==
+          "invalid parameter: a parameter has an empty name");
     DecodeLimits limits;
     limits.max_value_bytes = 4;
     CHECK(decode("a=abcd", limits)[0].value == "abcd");
