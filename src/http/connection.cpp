@@ -64,6 +64,11 @@ class ConnectionStream final : public httplib::Stream {
     timed_out_ = false;
     chunked_ = Chunked::Off;
     chunk_over_limit_ = false;
+    in_head_ = true;
+    head_bytes_ = 0;
+    line_bytes_ = 0;
+    head_tail_ = 0;
+    head_limit_ = HeadLimit::None;
   }
 
   /// The rest of this request is a chunked body, decoded by read() (see decode_chunked_body).
@@ -74,6 +79,7 @@ class ConnectionStream final : public httplib::Stream {
     chunk_left_ = 0;
   }
   bool chunk_over_limit() const { return chunk_over_limit_; }
+  HeadLimit head_limit() const { return head_limit_; }
   bool timed_out() const { return timed_out_; }
   bool buffered() const { return offset_ < size_ || (ssl_ && SSL_pending(ssl_) > 0); }
   void end_after_response() { ended_ = true; }
@@ -84,11 +90,13 @@ class ConnectionStream final : public httplib::Stream {
 
   ssize_t read(char *ptr, std::size_t size) override {
     if (chunked_ != Chunked::Off) return read_chunked(ptr, size);
+    if (head_limit_ != HeadLimit::None) return 0;
     if (offset_ == size_) {
       const ssize_t n = fill();
       if (n <= 0) return n;
     }
-    const std::size_t n = std::min(size, size_ - offset_);
+    std::size_t n = std::min(size, size_ - offset_);
+    if (in_head_) n = count_head(buffer_.data() + offset_, n);
     std::memcpy(ptr, buffer_.data() + offset_, n);
     offset_ += n;
     return static_cast<ssize_t>(n);
@@ -129,6 +137,31 @@ class ConnectionStream final : public httplib::Stream {
   /// Most bytes of a chunk-size line (extensions included) and of the whole trailer section.
   static constexpr std::size_t kMaxChunkLine = 4096;
   static constexpr std::size_t kMaxTrailerBytes = 16 * 1024;
+
+  /// Of `n` bytes about to be read while the request line and headers are, how many may be: those
+  /// up to the blank line that ends the headers, and none past a line of more than kMaxLineBytes
+  /// or a head of more than kMaxHeadBytes (the stream then ends for httplib, which fails the
+  /// request, and head_limit() says why). httplib holds a whole line before it checks its length.
+  std::size_t count_head(const char *data, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (head_bytes_ == kMaxHeadBytes || line_bytes_ == kMaxLineBytes) {
+        head_limit_ = line_bytes_ < kMaxLineBytes ? HeadLimit::Head
+                      : head_bytes_ == line_bytes_ ? HeadLimit::RequestLine
+                                                   : HeadLimit::HeaderLine;
+        return i;
+      }
+      ++head_bytes_;
+      ++line_bytes_;
+      const auto byte = static_cast<unsigned char>(data[i]);
+      if (byte == '\n') line_bytes_ = 0;
+      head_tail_ = (head_tail_ << 8) | byte;
+      if (head_tail_ == 0x0d0a0d0a) {  // CR LF CR LF: httplib reads the body next
+        in_head_ = false;
+        return i + 1;
+      }
+    }
+    return n;
+  }
 
   /// The next raw byte, or -1 at the end of the stream, past the deadline or on an error.
   int next_byte() {
@@ -281,6 +314,11 @@ class ConnectionStream final : public httplib::Stream {
   std::uint64_t chunk_total_ = 0;  ///< data bytes announced so far
   std::uint64_t chunk_left_ = 0;   ///< data bytes left in the current chunk
   bool chunk_over_limit_ = false;
+  bool in_head_ = true;               ///< the request line and headers are being read
+  std::size_t head_bytes_ = 0;        ///< bytes of them read so far
+  std::size_t line_bytes_ = 0;        ///< bytes of the current line read so far
+  std::uint32_t head_tail_ = 0;       ///< their last four bytes
+  HeadLimit head_limit_ = HeadLimit::None;
 };
 
 /// The stream this thread is serving (httplib serves a connection on one thread throughout).
@@ -365,5 +403,7 @@ void decode_chunked_body(std::uint64_t limit) {
 }
 
 bool chunked_body_over_limit() { return t_stream && t_stream->chunk_over_limit(); }
+
+HeadLimit request_head_limit() { return t_stream ? t_stream->head_limit() : HeadLimit::None; }
 
 }  // namespace cdbemu::http

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -56,6 +57,19 @@ void end_after_response(const httplib::Request &req);
 
 /// Whether the request being read on this thread ran past the read timeout.
 bool request_timed_out();
+
+/// Most bytes of one line of a request's head (the request line or a header line, CRLF included),
+/// as httplib's compiled-in limits have it, and of the whole head (request line, headers and the
+/// blank line), which httplib does not bound at all.
+constexpr std::size_t kMaxLineBytes = 8192;
+constexpr std::size_t kMaxHeadBytes = 64 * 1024;
+
+/// Which bound a request's head went over; the stream then ended for httplib (which fails the
+/// request), and the connection ends after the answer.
+enum class HeadLimit { None, RequestLine, HeaderLine, Head };
+
+/// The bound the request being read on this thread went over.
+HeadLimit request_head_limit();
 
 /// Makes the rest of the current request a chunked body (RFC 9112 section 7.1) that this thread's
 /// connection decodes itself: reads return its data, then end-of-stream after the last chunk and

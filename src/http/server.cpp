@@ -173,11 +173,22 @@ std::string read_timeout_detail(const Config &config) {
 /// Why httplib refused a request on its own, as our 4000 message.
 std::string library_error_detail(const httplib::Request &req, int status, const Config &config) {
   if (request_timed_out()) return read_timeout_detail(config);
+  switch (request_head_limit()) {
+    case HeadLimit::RequestLine:
+      status = 414;
+      break;
+    case HeadLimit::HeaderLine:
+      return "a header line exceeds " + std::to_string(kMaxLineBytes) + " bytes";
+    case HeadLimit::Head:
+      return "the request line and headers exceed " + std::to_string(kMaxHeadBytes) + " bytes";
+    case HeadLimit::None:
+      break;
+  }
   if (chunked_body_over_limit()) status = 413;
   const DecodeLimits &limits = config.limits;
   switch (status) {
     case 414:
-      return "the request line exceeds 8192 bytes; send the parameters in a POST body instead of the query string";
+      return "the request line exceeds " + std::to_string(kMaxLineBytes) + " bytes; send the parameters in a POST body instead of the query string";
     case 413:
       return "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes (--max-body-bytes)";
     case 415:
