@@ -45,13 +45,17 @@ export async function startEmulator(extraArgs = []) {
     isRunning() {
       return child.exitCode === null && child.signalCode === null;
     },
+    /** Stops the emulator; throws unless it exits cleanly (status 0: no crash, no sanitizer report). */
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;
       }
       rmSync(dir, { recursive: true, force: true });
+      if (child.exitCode !== 0) {
+        throw new Error(`the emulator exited with status ${child.exitCode} (signal ${child.signalCode})`);
+      }
     },
   };
 }
