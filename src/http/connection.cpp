@@ -67,7 +67,10 @@ class ConnectionStream final : public httplib::Stream {
     in_head_ = true;
     head_bytes_ = 0;
     line_bytes_ = 0;
-    head_tail_ = 0;
+    previous_ = 0;
+    colon_ = value_ = name_space_ = false;
+    name_.clear();
+    head_problem_ = HeadProblem::None;
     head_limit_ = HeadLimit::None;
   }
 
@@ -80,6 +83,7 @@ class ConnectionStream final : public httplib::Stream {
   }
   bool chunk_over_limit() const { return chunk_over_limit_; }
   HeadLimit head_limit() const { return head_limit_; }
+  HeadProblem head_problem() const { return head_problem_; }
   bool timed_out() const { return timed_out_; }
   bool buffered() const { return offset_ < size_ || (ssl_ && SSL_pending(ssl_) > 0); }
   void end_after_response() { ended_ = true; }
@@ -139,7 +143,7 @@ class ConnectionStream final : public httplib::Stream {
   static constexpr std::size_t kMaxTrailerBytes = 16 * 1024;
 
   /// Of `n` bytes about to be read while the request line and headers are, how many may be: those
-  /// up to the blank line that ends the headers, and none past a line of more than kMaxLineBytes
+  /// up to the empty line that ends the headers, and none past a line of more than kMaxLineBytes
   /// or a head of more than kMaxHeadBytes (the stream then ends for httplib, which fails the
   /// request, and head_limit() says why). httplib holds a whole line before it checks its length.
   std::size_t count_head(const char *data, std::size_t n) {
@@ -152,15 +156,50 @@ class ConnectionStream final : public httplib::Stream {
       }
       ++head_bytes_;
       ++line_bytes_;
-      const auto byte = static_cast<unsigned char>(data[i]);
-      if (byte == '\n') line_bytes_ = 0;
-      head_tail_ = (head_tail_ << 8) | byte;
-      if (head_tail_ == 0x0d0a0d0a) {  // CR LF CR LF: httplib reads the body next
-        in_head_ = false;
+      if (data[i] == '\n' && previous_ == '\r' && line_bytes_ == 2 && head_bytes_ > 2) {
+        in_head_ = false;  // the empty line: httplib reads the body next
         return i + 1;
       }
+      check_head_byte(data[i]);
     }
     return n;
+  }
+
+  /// Looks for header lines httplib would misread without a word (it skips them, or keeps them
+  /// under another name), which could change how the request is framed. The first one found is
+  /// head_problem().
+  void check_head_byte(char byte) {
+    const bool request_line = head_bytes_ == line_bytes_;
+    if (byte == '\n') {
+      if (previous_ != '\r') {
+        note(HeadProblem::BareLf);
+      } else if (!request_line && !colon_) {
+        note(HeadProblem::NoColon);
+      } else if (!request_line && !value_ && (name_ == "content-length" || name_ == "transfer-encoding")) {
+        note(HeadProblem::EmptyFramingValue);
+      }
+      line_bytes_ = 0;
+      colon_ = value_ = name_space_ = false;
+      name_.clear();
+    } else if (!request_line) {
+      const bool blank = byte == ' ' || byte == '\t';
+      if (line_bytes_ == 1 && blank) note(HeadProblem::Folded);
+      if (colon_) {
+        value_ = value_ || (!blank && byte != '\r');
+      } else if (byte == ':') {
+        colon_ = true;
+        if (name_space_) note(HeadProblem::SpaceBeforeColon);
+      } else if (blank) {
+        name_space_ = true;
+      } else if (name_.size() < 32) {
+        name_ += static_cast<char>(std::tolower(static_cast<unsigned char>(byte)));
+      }
+    }
+    previous_ = byte;
+  }
+
+  void note(HeadProblem problem) {
+    if (head_problem_ == HeadProblem::None) head_problem_ = problem;
   }
 
   /// The next raw byte, or -1 at the end of the stream, past the deadline or on an error.
@@ -317,7 +356,12 @@ class ConnectionStream final : public httplib::Stream {
   bool in_head_ = true;               ///< the request line and headers are being read
   std::size_t head_bytes_ = 0;        ///< bytes of them read so far
   std::size_t line_bytes_ = 0;        ///< bytes of the current line read so far
-  std::uint32_t head_tail_ = 0;       ///< their last four bytes
+  char previous_ = 0;                 ///< the byte before
+  bool colon_ = false;                ///< the current header line has had its colon
+  bool value_ = false;                ///< ... and something other than blanks after it
+  bool name_space_ = false;           ///< ... and a blank before it
+  std::string name_;                  ///< ... and this name (lowercase, at most 32 bytes kept)
+  HeadProblem head_problem_ = HeadProblem::None;
   HeadLimit head_limit_ = HeadLimit::None;
 };
 
@@ -360,6 +404,7 @@ void ConnectionLoop::serve(int fd, SSL_CTX *tls, const ServeRequest &serve_reque
   ConnectionStream stream(fd, ssl, limits_);
   t_stream = &stream;
   bool answered = false;
+  std::size_t requests = 0;
   while (usable && !stopping_) {
     if (!stream.buffered()) {
       // Idle: wait for the next request's first byte, the keep-alive timeout or stop().
@@ -372,7 +417,7 @@ void ConnectionLoop::serve(int fd, SSL_CTX *tls, const ServeRequest &serve_reque
     }
     stream.begin_request();
     bool closed = false;
-    answered = serve_request(stream, stopping_, closed);
+    answered = serve_request(stream, stopping_ || ++requests >= limits_.keep_alive_max, closed);
     if (!answered || closed || stream.ended() || stream.timed_out()) break;
   }
   t_stream = nullptr;
@@ -405,5 +450,7 @@ void decode_chunked_body(std::uint64_t limit) {
 bool chunked_body_over_limit() { return t_stream && t_stream->chunk_over_limit(); }
 
 HeadLimit request_head_limit() { return t_stream ? t_stream->head_limit() : HeadLimit::None; }
+
+HeadProblem request_head_problem() { return t_stream ? t_stream->head_problem() : HeadProblem::None; }
 
 }  // namespace cdbemu::http

@@ -25,6 +25,7 @@ struct ConnectionLimits {
   std::chrono::milliseconds read_timeout{5000};  ///< from a request's first byte to its last
   std::chrono::milliseconds keep_alive_timeout{5000};  ///< idle time between requests
   std::chrono::milliseconds write_timeout{5000};  ///< for each write of an answer
+  std::size_t keep_alive_max = 10000;  ///< most requests on one connection; the last is answered `Connection: close`
 };
 
 /// Reads one request from the stream and answers it: httplib::Server::process_request. False
@@ -70,6 +71,15 @@ enum class HeadLimit { None, RequestLine, HeaderLine, Head };
 
 /// The bound the request being read on this thread went over.
 HeadLimit request_head_limit();
+
+/// A line of a request's head that httplib would skip or misread without a word: a line ending
+/// in LF without CR, a folded header line, a header line without a colon or with blanks before
+/// it, an empty Content-Length or Transfer-Encoding. Any of them could change how the request is
+/// framed, so such a request is refused and its connection ended.
+enum class HeadProblem { None, BareLf, Folded, NoColon, SpaceBeforeColon, EmptyFramingValue };
+
+/// The first such problem in the head of the request being read on this thread.
+HeadProblem request_head_problem();
 
 /// Makes the rest of the current request a chunked body (RFC 9112 section 7.1) that this thread's
 /// connection decodes itself: reads return its data, then end-of-stream after the last chunk and

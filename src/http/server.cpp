@@ -164,10 +164,29 @@ bool announces_body(const httplib::Request &req) {
   return is_chunked(req) || (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
 }
 
+/// The 4000 message for a request whose head has `problem`.
+std::string head_problem_detail(HeadProblem problem) {
+  switch (problem) {
+    case HeadProblem::BareLf:
+      return "a line of the request line or headers ends in LF without CR; end every line with CRLF";
+    case HeadProblem::Folded:
+      return "a header line begins with a space or tab (obsolete line folding); send each header on one line";
+    case HeadProblem::NoColon:
+      return "a header line has no colon";
+    case HeadProblem::SpaceBeforeColon:
+      return "a header name is followed by a space or tab before its colon";
+    case HeadProblem::EmptyFramingValue:
+      return "a Content-Length or Transfer-Encoding header has no value";
+    case HeadProblem::None:
+      break;
+  }
+  return {};
+}
+
 /// The 4000 message for a request that did not arrive in time.
 std::string read_timeout_detail(const Config &config) {
-  return fmt::format("the request did not arrive within {:g} seconds of its first byte (--read-timeout)",
-                     config.read_timeout);
+  return fmt::format("the request did not arrive within {:g} second{} of its first byte (--read-timeout)",
+                     config.read_timeout, config.read_timeout == 1 ? "" : "s");
 }
 
 /// Why httplib refused a request on its own, as our 4000 message.
@@ -184,6 +203,7 @@ std::string library_error_detail(const httplib::Request &req, int status, const 
     case HeadLimit::None:
       break;
   }
+  if (request_head_problem() != HeadProblem::None) return head_problem_detail(request_head_problem());
   if (chunked_body_over_limit()) status = 413;
   const DecodeLimits &limits = config.limits;
   switch (status) {
@@ -571,6 +591,11 @@ struct Server::Impl {
   void configure() {
     server.new_task_queue = [threads = config.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
     server.set_tcp_nodelay(true);
+    // Only for the Keep-Alive header httplib writes ("timeout=5, max=5" otherwise): our connection
+    // loop enforces both.
+    const ConnectionLimits limits = connection_limits(config);
+    server.set_keep_alive_timeout(config.keep_alive_timeout);
+    server.set_keep_alive_max_count(limits.keep_alive_max);
     // Replaces httplib's default options, which include SO_REUSEPORT: two emulators must never
     // share a port and split the traffic.
     server.set_socket_options([](socket_t sock) {
@@ -588,8 +613,24 @@ struct Server::Impl {
       }
       // No byte ranges of an answer: httplib would send a fragment of the JSON (or an empty 416).
       request.ranges.clear();
+      if (const HeadProblem problem = request_head_problem(); problem != HeadProblem::None) {
+        // httplib skipped or misread a header line: it may have framed the request otherwise than sent.
+        answer_early(req, res, ApiError(ErrorCode::InvalidParameter, head_problem_detail(problem)), 200, true);
+        return httplib::Server::HandlerResponse::Handled;
+      }
       if (const auto framing = framing_error(req)) {
         answer_early(req, res, ApiError(ErrorCode::InvalidParameter, *framing), 200, true);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      // httplib never reads a GET's body: it would be taken for the next request.
+      if (req.method == "GET" && announces_body(req)) end_after_response(req);
+      if (is_control_path(req) && req.has_header("Content-Encoding") &&
+          lowercase(req.get_header_value("Content-Encoding")) != "identity") {
+        // httplib would inflate the whole body in memory before any limit applies.
+        res.status = 415;
+        res.set_content(nlohmann::ordered_json({{"error", "the control plane takes uncompressed bodies only (no Content-Encoding)"}}).dump(),
+                        "application/json");
+        if (announces_body(req)) end_after_response(req);
         return httplib::Server::HandlerResponse::Handled;
       }
       if (control.options().enabled && req.path.rfind("/_emulator/", 0) == 0 && req.method != "GET" &&
@@ -643,8 +684,6 @@ struct Server::Impl {
     server.Get(kApiPath, [this](const httplib::Request &req, httplib::Response &res) {
       const auto in_progress = service.request_in_progress();
       begin_request(res);
-      // httplib does not read a GET's body: it would be taken for the next request.
-      if (announces_body(req)) end_after_response(req);
       serve_api(req, res, nullptr);
     });
     server.Post(kApiPath, [this](const httplib::Request &req, httplib::Response &res,

@@ -250,3 +250,14 @@ TEST_CASE("a TLS client that stalls its handshake is cut off at --read-timeout")
   REQUIRE(res);
   CHECK(nlohmann::json::parse(res->body)["code"] == 0);
 }
+
+TEST_CASE("the Keep-Alive header tells the keep-alive timeout and request count the loop enforces") {
+  Config cfg = LiveEmulator::default_config();
+  cfg.keep_alive_timeout = 30;
+  LiveEmulator emu(cfg);
+  httplib::Client cli = emu.client();
+  cli.set_keep_alive(true);
+  auto res = cli.Get("/v2/index.php?" + encode_query(sign(common_params("GetCdbDataSyncTaskList"), "GET", emu.host())));
+  REQUIRE(res);
+  CHECK(res->get_header_value("Keep-Alive") == "timeout=30, max=10000");
+}
