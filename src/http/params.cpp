@@ -289,8 +289,18 @@ class TreeBuilder {
   /// The ParamNode of `node`; recursion depth is bounded by max_depth.
   static ParamNode convert(Node &&node);
 
+  /// Counts a node just made; the tree may have at most max_params of them (its root aside), so
+  /// its memory follows the limits however the names nest.
+  void count_node() {
+    if (++nodes_ > limits_.max_params) {
+      invalid("the parameter names make more than " + std::to_string(limits_.max_params) +
+              " nodes (distinct prefixes: a.0.b makes a, a.0 and a.0.b)");
+    }
+  }
+
   const DecodeLimits &limits_;
   Node root_{ParamNode::Kind::Object, {}, {}, {}};
+  std::size_t nodes_ = 0;
 };
 
 void TreeBuilder::add(const RawParam &param) {
@@ -337,13 +347,16 @@ void TreeBuilder::add(const RawParam &param) {
       }
       if (node->kind == ParamNode::Kind::Object) fail(parent() + " is both a list and an object");
       node->kind = ParamNode::Kind::List;
-      node = &node->items[index];
+      const auto [item, made] = node->items.try_emplace(index);
+      if (made) count_node();
+      node = &item->second;
     } else {
       if (node->kind == ParamNode::Kind::List) fail(parent() + " is both a list and an object");
       node->kind = ParamNode::Kind::Object;
       auto it = node->fields.lower_bound(segment);
       if (it == node->fields.end() || it->first != segment) {
         it = node->fields.emplace_hint(it, std::string(segment), Node{});
+        count_node();
       }
       node = &it->second;
     }

@@ -186,6 +186,26 @@ TEST_SUITE("params") {
           "invalid parameter: more than 3 parameters");
   }
 
+  TEST_CASE("the tree has at most max_params nodes however the names nest") {
+    DecodeLimits limits;
+    limits.max_params = 4;
+    // a, a.0, a.0.b, a.1: four nodes from two parameters.
+    CHECK(ParamNode::build(decode("a.0.b=1&a.1=2"), limits).find("a")->items().size() == 2);
+    CHECK(tree_error("a.0.b=1&a.1.c=2", limits) ==
+          "invalid parameter: the parameter names make more than 4 nodes (distinct prefixes: a.0.b makes a, a.0 and "
+          "a.0.b)");
+    // 156,000 names 16 segments deep, each a new path, would make 2.5 million nodes (~800 MB).
+    std::string deep;
+    for (int i = 0; i < 20000; ++i) {
+      deep += "x";
+      for (int d = 0; d < 15; ++d) deep += "." + std::to_string((i * 7919 + d * 104729) % 1000000);
+      deep += "=1&";
+    }
+    CHECK(tree_error(deep) ==
+          "invalid parameter: the parameter names make more than 200000 nodes (distinct prefixes: a.0.b makes a, a.0 "
+          "and a.0.b)");
+  }
+
   TEST_CASE("a million pairs fail fast at the limit") {
     std::string text;
     text.reserve(4'000'000);
