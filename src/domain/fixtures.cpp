@@ -329,6 +329,7 @@ std::string read_fixture(const std::string &dir, std::string_view name) {
   }
   const std::string path = dir + "/" + std::string(name);
   std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw FixtureError(path + ": does not exist");
   if (!std::filesystem::is_regular_file(path, ec)) throw FixtureError(path + ": cannot be read (not a regular file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FixtureError(path + ": cannot be read");

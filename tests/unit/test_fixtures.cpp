@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "domain/fixtures.hpp"
 
 using namespace cdbemu::domain;
@@ -93,4 +97,20 @@ TEST_CASE("a broken zone entry names its line and field") {
   CHECK(error_of("{\"zones\": [{\"zoneId\": 100004, \"disasterRecovery\": false},\n"
                  "{\"zoneId\": 100004, \"disasterRecovery\": true}], \"instances\": []}") ==
         "instances.json:2: zones[1].zoneId: duplicate zone 100004");
+}
+
+TEST_CASE("a fixture file that is missing or not a file says which") {
+  const auto error_reading = [](const std::string &dir) {
+    try {
+      read_fixture(dir, "instances.json");
+    } catch (const FixtureError &e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(error_reading("/nonexistent-dir") == "/nonexistent-dir/instances.json: does not exist");
+  const auto dir = std::filesystem::temp_directory_path() / ("cdbemu-fixture-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "instances.json");
+  CHECK(error_reading(dir.string()) == dir.string() + "/instances.json: cannot be read (not a regular file)");
+  std::filesystem::remove_all(dir);
 }
