@@ -3,6 +3,8 @@
 // for the same values (compact, keys in the order written). The List page and the state export
 // use it: building a JSON tree first cost more than half of a List request in allocations.
 
+#include <cassert>
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,11 +23,14 @@ class JsonOut {
   JsonOut &array() { return open('['); }
   JsonOut &end_array() { return close(']'); }
 
-  /// The name of the next value in the current object.
+  /// The name of the next value in the current object: a name of ours, written as it is, so it
+  /// must need no escaping (no quote, backslash or control byte).
   JsonOut &key(std::string_view name) {
+    assert(name.find_first_of("\"\\") == std::string_view::npos);
     separate();
-    domain::append_json_string(out_, name);
-    out_ += ':';
+    out_ += '"';
+    out_ += name;
+    out_ += "\":";
     after_key_ = true;
     return *this;
   }
@@ -37,7 +42,9 @@ class JsonOut {
   }
   JsonOut &number(std::int64_t value) {
     separate();
-    out_ += std::to_string(value);
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+    out_.append(digits, end);
     return *this;
   }
   /// JSON text made elsewhere (a whole value).

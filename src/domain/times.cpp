@@ -69,10 +69,24 @@ std::string format_time(std::int64_t unix_seconds, std::int32_t offset) {
   unsigned m = 0;
   unsigned d = 0;
   civil_from_days(days, y, m, d);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u %02d:%02d:%02d", static_cast<long long>(y), m, d,
-                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
-  return buf;
+  if (y < 0 || y > 9999) {
+    char buf[48];
+    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u %02d:%02d:%02d", static_cast<long long>(y), m, d,
+                  static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
+    return buf;
+  }
+  // "YYYY-MM-DD hh:mm:ss", written digit by digit (snprintf was a visible share of a List).
+  std::string out = "0000-00-00 00:00:00";
+  const auto put = [&out](std::size_t at, std::int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, y, 4);
+  put(5, m, 2);
+  put(8, d, 2);
+  put(11, secs / 3600, 2);
+  put(14, secs / 60 % 60, 2);
+  put(17, secs % 60, 2);
+  return out;
 }
 
 std::optional<std::int64_t> parse_time(std::string_view text, std::int32_t offset) {

@@ -96,7 +96,7 @@ TEST_CASE("help lists every flag with its variable and a bad flag exits non-zero
   CHECK(bad.stderr_text().find("--port") != std::string::npos);
   ChildEmulator fixtures({"--port", "0", "--db", ":memory:", "--fixtures", CDB_EMU_SOURCE_DIR "/tests"});
   CHECK(fixtures.wait_exit(std::chrono::seconds(10)) == 2);
-  CHECK(fixtures.stderr_text().find("/tests/instances.json: cannot be read") != std::string::npos);
+  CHECK(fixtures.stderr_text().find("/tests/instances.json: does not exist") != std::string::npos);
 }
 
 TEST_CASE("SIGTERM during load finishes in-flight requests and exits 0 with every answered task stored") {
