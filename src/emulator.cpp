@@ -111,7 +111,8 @@ struct Emulator::Impl {
     store.raise_next_job_id(config.first_job_id);
     // A manual clock never goes backwards, across restarts too: it starts no earlier than the
     // latest time the stored tasks record.
-    if (const std::int64_t latest = store.latest_task_time(); clock.manual() && latest > clock.now()) {
+    // (Only then: finding that time reads every task.)
+    if (const std::int64_t latest = clock.manual() ? store.latest_task_time() : 0; latest > clock.now()) {
       logging::log(logging::Level::Warn, "the database holds tasks up to " + domain::format_time(latest, options.utc_offset) +
                                              ": the manual clock starts there instead");
       clock.start_at(latest);
