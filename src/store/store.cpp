@@ -270,7 +270,9 @@ struct Store::Statements {
 class Store::Lock {
  public:
   explicit Lock(Store &store) : store_(store), lock_(store.mutex_) { ++store_.lock_depth_; }
-  ~Lock() { --store_.lock_depth_; }
+  ~Lock() {
+    if (lock_.owns_lock()) --store_.lock_depth_;
+  }
   Lock(const Lock &) = delete;
   Lock &operator=(const Lock &) = delete;
 
@@ -280,6 +282,11 @@ class Store::Lock {
     const int depth = std::exchange(store_.lock_depth_, 0);
     cv.wait(lock_, done);
     store_.lock_depth_ = depth;
+  }
+  /// Lets go of the mutex for good (before this Lock ends).
+  void release() {
+    --store_.lock_depth_;
+    lock_.unlock();
   }
   /// The same, giving up at `deadline`.
   template <class Predicate>
@@ -323,12 +330,17 @@ Store::Pending::Pending(Store &store) : store_(store) { ++store_.pending_; }
 
 Store::Pending::~Pending() {
   --store_.pending_;
-  store_.batch_grew_.notify_one();
+  if (store_.leader_waiting_ && store_.batch_complete()) store_.batch_grew_.notify_one();
+}
+
+bool Store::batch_complete() const {
+  constexpr std::size_t kMaxBatch = 64;
+  return batch_size_ >= kMaxBatch || pending_ <= static_cast<int>(batch_size_);
 }
 
 void Store::transaction(const std::function<void()> &body) {
-  // A batch stops growing at this size or after this wait, so no request waits long for others.
-  constexpr std::size_t kMaxBatch = 64;
+  // A batch stops growing at 64 transactions (batch_complete) or after this wait, so no request
+  // waits long for others.
   constexpr auto kMaxWait = std::chrono::milliseconds(1);
   Lock lock(*this);
   if (transaction_depth_ > 0) {
@@ -356,20 +368,27 @@ void Store::transaction(const std::function<void()> &body) {
   if (failure && catalog_dirty_) load_catalog();
   // The leader waits while requests are being served that have not joined; a holder of the
   // mutex from outside (lock_depth_ > 1) cannot release it to wait, so it commits at once.
-  const auto others_coming = [&] { return pending_ > static_cast<int>(batch_size_); };
-  if (lock_depth_ > 1 || batch_size_ >= kMaxBatch) {
+  if (lock_depth_ > 1 || batch_complete()) {
     commit_batch();
   } else if (batch_size_ == 1) {
+    leader_waiting_ = true;
     lock.wait_until(batch_grew_, std::chrono::steady_clock::now() + kMaxWait,
-              [&] { return finished_batch_ >= batch || batch_size_ >= kMaxBatch || !others_coming(); });
+                    [&] { return finished_batch_ >= batch || batch_complete(); });
+    leader_waiting_ = false;
     if (finished_batch_ < batch) commit_batch();
   } else {
-    batch_grew_.notify_one();
-    if (!failure) {
-      lock.wait(batch_done_, [&] { return finished_batch_ >= batch; });
-    }
+    // A follower: the leader commits for it; the leader wakes when its wait can end.
+    if (leader_waiting_ && batch_complete()) batch_grew_.notify_one();
+    if (failure) std::rethrow_exception(failure);
+    // It waits for the commit without the store's mutex.
+    lock.release();
+    std::unique_lock done(done_mutex_);
+    batch_done_.wait(done, [&] { return finished_batch_ >= batch; });
+    if (failed_batch_ == batch) throw StoreError(failure_);
+    return;
   }
   if (failure) std::rethrow_exception(failure);
+  std::lock_guard done(done_mutex_);
   if (failed_batch_ == batch) throw StoreError(failure_);
 }
 
@@ -385,17 +404,26 @@ Statement &Store::prepared(const std::string &sql) {
 
 void Store::commit_batch() {
   if (!batch_open_ || transaction_depth_ > 0) return;
+  std::string failure;
   try {
     run(stmts_->commit);
   } catch (const StoreError &e) {
     sqlite3_exec(db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    failed_batch_ = batch_;
-    failure_ = e.what();
+    failure = e.what();
   }
   batch_open_ = false;
   if (catalog_dirty_) load_catalog();  // after a failed commit: what is stored; else: clears the flag
-  finished_batch_ = batch_++;
+  {
+    std::lock_guard done(done_mutex_);
+    if (!failure.empty()) {
+      failed_batch_ = batch_;
+      failure_ = std::move(failure);
+    }
+    finished_batch_ = batch_++;
+  }
   batch_done_.notify_all();
+  // A follower that completed the batch committed it: its leader need not wait out its timeout.
+  if (leader_waiting_) batch_grew_.notify_one();
 }
 
 std::int64_t Store::schema_version() {

@@ -153,18 +153,26 @@ class Store {
   /// Valid until the next call; reset it after use (StatementScope).
   Statement &prepared(const std::string &sql);
 
+  /// Whether a waiting leader could stop waiting: the batch is full, or no request being served
+  /// is left to join it.
+  bool batch_complete() const;
+
   std::recursive_mutex mutex_;
-  std::condition_variable_any batch_done_;
   std::condition_variable_any batch_grew_;  ///< wakes a batch's leader
   std::atomic<int> pending_{0};             ///< requests being served (Pending)
+  std::atomic<bool> leader_waiting_{false};
   int lock_depth_ = 0;         ///< how many times the holder of mutex_ holds it
   int transaction_depth_ = 0;  ///< transaction bodies running (nested ones join the outer)
   bool batch_open_ = false;
-  std::size_t batch_size_ = 0;
+  std::atomic<std::size_t> batch_size_{0};
   std::uint64_t batch_ = 1;             ///< the number of the open (or next) batch
-  std::uint64_t finished_batch_ = 0;    ///< the last batch committed or failed
-  std::uint64_t failed_batch_ = 0;      ///< the last batch whose COMMIT failed
-  std::string failure_;                 ///< why it failed
+  // Followers wait for their batch's commit on this mutex, not the store's: waking them all must
+  // not make them fight over the store's mutex only to return.
+  std::mutex done_mutex_;
+  std::condition_variable batch_done_;
+  std::atomic<std::uint64_t> finished_batch_{0};  ///< the last batch committed or failed
+  std::uint64_t failed_batch_ = 0;      ///< the last batch whose COMMIT failed (done_mutex_)
+  std::string failure_;                 ///< why it failed (done_mutex_)
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> stmts_;
   std::unordered_map<std::string, std::unique_ptr<Statement>> prepared_;
