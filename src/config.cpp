@@ -53,7 +53,7 @@ std::optional<Config> parse_command_line(int argc, const char *const *argv, int 
       ->envname("CDB_EMU_SHUTDOWN_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
   app.add_option("--max-body-bytes", cfg.limits.max_body_bytes, "Largest request body, counted after decompression")
       ->envname("CDB_EMU_MAX_BODY_BYTES")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))->capture_default_str();
-  app.add_option("--max-params", cfg.limits.max_params, "Most parameters in one request")
+  app.add_option("--max-params", cfg.limits.max_params, "Most parameters in one request, and most nodes their dotted names make (a.0.b makes 3)")
       ->envname("CDB_EMU_MAX_PARAMS")->check(CLI::Range(std::size_t{1}, std::size_t{100000000}))->capture_default_str();
   app.add_option("--max-index", cfg.limits.max_index, "Largest list index in a parameter name")
       ->envname("CDB_EMU_MAX_INDEX")->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 53))->capture_default_str();

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <httplib.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -23,6 +24,9 @@ namespace cdbemu::http {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// A request of this many bytes or more gives its memory back to the system once answered.
+constexpr std::size_t kTrimAfterBytes = 1024 * 1024;
 
 /// Waits until `fd` is ready for `events` or `deadline` passes; false on the deadline or an error.
 bool wait_for(int fd, short events, Clock::time_point deadline) {
@@ -65,10 +69,12 @@ class ConnectionStream final : public httplib::Stream {
     chunked_ = Chunked::Off;
     chunk_over_limit_ = false;
     in_head_ = true;
+    received_ = 0;
     head_bytes_ = 0;
     line_bytes_ = 0;
     previous_ = 0;
-    colon_ = value_ = name_space_ = false;
+    colon_ = name_space_ = false;
+    value_ = Value::Empty;
     name_.clear();
     head_problem_ = HeadProblem::None;
     head_limit_ = HeadLimit::None;
@@ -85,6 +91,8 @@ class ConnectionStream final : public httplib::Stream {
   HeadLimit head_limit() const { return head_limit_; }
   HeadProblem head_problem() const { return head_problem_; }
   bool timed_out() const { return timed_out_; }
+  /// Bytes received from the client since the current request began.
+  std::size_t received() const { return received_; }
   bool buffered() const { return offset_ < size_ || (ssl_ && SSL_pending(ssl_) > 0); }
   void end_after_response() { ended_ = true; }
   bool ended() const { return ended_; }
@@ -165,37 +173,62 @@ class ConnectionStream final : public httplib::Stream {
     return n;
   }
 
-  /// Looks for header lines httplib would misread without a word (it skips them, or keeps them
-  /// under another name), which could change how the request is framed. The first one found is
-  /// head_problem().
+  /// Looks for head lines httplib would misread without a word (it skips them, keeps them under
+  /// another name, or percent-decodes their value), which could change how the request is framed.
+  /// The first one found is head_problem().
   void check_head_byte(char byte) {
     const bool request_line = head_bytes_ == line_bytes_;
+    if (previous_ == '\r' && byte != '\n') note(HeadProblem::BareCr);
     if (byte == '\n') {
       if (previous_ != '\r') {
         note(HeadProblem::BareLf);
       } else if (!request_line && !colon_) {
         note(HeadProblem::NoColon);
-      } else if (!request_line && !value_ && (name_ == "content-length" || name_ == "transfer-encoding")) {
+      } else if (!request_line && value_ == Value::Empty && (name_ == "content-length" || name_ == "transfer-encoding")) {
         note(HeadProblem::EmptyFramingValue);
       }
       line_bytes_ = 0;
-      colon_ = value_ = name_space_ = false;
+      colon_ = name_space_ = false;
+      value_ = Value::Empty;
       name_.clear();
-    } else if (!request_line) {
+    } else if (!request_line && byte != '\r') {
       const bool blank = byte == ' ' || byte == '\t';
       if (line_bytes_ == 1 && blank) note(HeadProblem::Folded);
       if (colon_) {
-        value_ = value_ || (!blank && byte != '\r');
+        check_value_byte(byte, blank);
       } else if (byte == ':') {
         colon_ = true;
         if (name_space_) note(HeadProblem::SpaceBeforeColon);
       } else if (blank) {
         name_space_ = true;
+      } else if (!is_token_byte(byte)) {
+        note(HeadProblem::BadNameByte);
       } else if (name_.size() < 32) {
         name_ += static_cast<char>(std::tolower(static_cast<unsigned char>(byte)));
       }
     }
     previous_ = byte;
+  }
+
+  /// A byte of a header value: a Content-Length must be one run of digits (httplib would read
+  /// "+2", "2 62" or "%36%32" as a length); a Transfer-Encoding must not be percent-encoded.
+  void check_value_byte(char byte, bool blank) {
+    const bool digit = byte >= '0' && byte <= '9';
+    if (name_ == "content-length") {
+      if ((!digit && !blank) || (digit && value_ == Value::AfterDigits)) note(HeadProblem::BadContentLength);
+      if (digit) value_ = Value::Digits;
+      if (blank && value_ == Value::Digits) value_ = Value::AfterDigits;
+      return;
+    }
+    if (name_ == "transfer-encoding" && byte == '%') note(HeadProblem::BadTransferEncoding);
+    if (!blank) value_ = Value::Digits;  // something other than blanks
+  }
+
+  /// RFC 9110 tchar: the bytes a header name may have.
+  static bool is_token_byte(char byte) {
+    const auto c = static_cast<unsigned char>(byte);
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c < 0x80 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0);
   }
 
   void note(HeadProblem problem) {
@@ -303,6 +336,7 @@ class ConnectionStream final : public httplib::Stream {
         const int n = SSL_read(ssl_, buffer_.data(), static_cast<int>(buffer_.size()));
         if (n > 0) {
           size_ = static_cast<std::size_t>(n);
+          received_ += size_;
           return n;
         }
         const int error = SSL_get_error(ssl_, n);
@@ -312,6 +346,7 @@ class ConnectionStream final : public httplib::Stream {
         const ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
         if (n > 0) {
           size_ = static_cast<std::size_t>(n);
+          received_ += size_;
           return n;
         }
         if (n == 0) return 0;
@@ -353,12 +388,16 @@ class ConnectionStream final : public httplib::Stream {
   std::uint64_t chunk_total_ = 0;  ///< data bytes announced so far
   std::uint64_t chunk_left_ = 0;   ///< data bytes left in the current chunk
   bool chunk_over_limit_ = false;
+  std::size_t received_ = 0;          ///< bytes received since the request began
   bool in_head_ = true;               ///< the request line and headers are being read
   std::size_t head_bytes_ = 0;        ///< bytes of them read so far
   std::size_t line_bytes_ = 0;        ///< bytes of the current line read so far
   char previous_ = 0;                 ///< the byte before
+  /// What the current header line's value has had so far (digits: for a Content-Length; else
+  /// anything other than blanks).
+  enum class Value { Empty, Digits, AfterDigits };
   bool colon_ = false;                ///< the current header line has had its colon
-  bool value_ = false;                ///< ... and something other than blanks after it
+  Value value_ = Value::Empty;        ///< ... and this after it
   bool name_space_ = false;           ///< ... and a blank before it
   std::string name_;                  ///< ... and this name (lowercase, at most 32 bytes kept)
   HeadProblem head_problem_ = HeadProblem::None;
@@ -417,8 +456,12 @@ void ConnectionLoop::serve(int fd, SSL_CTX *tls, const ServeRequest &serve_reque
     }
     stream.begin_request();
     bool closed = false;
-    answered = serve_request(stream, stopping_ || ++requests >= limits_.keep_alive_max, closed);
-    if (!answered || closed || stream.ended() || stream.timed_out()) break;
+    const bool last = stopping_ || ++requests >= limits_.keep_alive_max;
+    answered = serve_request(stream, last, closed);
+    // malloc keeps what a large request freed for reuse: one 16 MiB body, its parameters and
+    // their tree (~100 MB at the limits) would otherwise stay resident for good.
+    if (stream.received() >= kTrimAfterBytes) malloc_trim(0);
+    if (!answered || closed || last || stream.ended() || stream.timed_out()) break;
   }
   t_stream = nullptr;
   if (ssl) {

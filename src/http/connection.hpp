@@ -73,10 +73,23 @@ enum class HeadLimit { None, RequestLine, HeaderLine, Head };
 HeadLimit request_head_limit();
 
 /// A line of a request's head that httplib would skip or misread without a word: a line ending
-/// in LF without CR, a folded header line, a header line without a colon or with blanks before
-/// it, an empty Content-Length or Transfer-Encoding. Any of them could change how the request is
-/// framed, so such a request is refused and its connection ended.
-enum class HeadProblem { None, BareLf, Folded, NoColon, SpaceBeforeColon, EmptyFramingValue };
+/// in LF without CR, a CR without LF, a folded header line, a header line without a colon or with
+/// blanks before it, a byte a header name may not have, an empty Content-Length or
+/// Transfer-Encoding, a Content-Length that is not one run of digits, a percent-encoded
+/// Transfer-Encoding. Any of them could change how the request is framed, so such a request is
+/// refused and its connection ended.
+enum class HeadProblem {
+  None,
+  BareLf,
+  BareCr,
+  Folded,
+  NoColon,
+  SpaceBeforeColon,
+  BadNameByte,
+  EmptyFramingValue,
+  BadContentLength,
+  BadTransferEncoding
+};
 
 /// The first such problem in the head of the request being read on this thread.
 HeadProblem request_head_problem();

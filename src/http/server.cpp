@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -51,6 +50,8 @@ constexpr const char *kMovedContentType = "X-Emulator-Internal-Content-Type";
 // A body over the limit is still read (and dropped) up to this many more bytes, so the connection
 // stays usable for the client's next request; beyond it the connection is ended.
 constexpr std::size_t kDrainLimit = 64 * 1024 * 1024;
+/// The most bytes of a control-plane body other than a state import's.
+constexpr std::size_t kControlBodyLimit = 1024 * 1024;
 
 /// What the logger and the journal need about the request being served on this thread.
 struct RequestState {
@@ -160,27 +161,17 @@ std::optional<std::string> framing_error(const httplib::Request &req) {
   return std::nullopt;
 }
 
+/// Whether a Content-Length value (digits: the head checks say so) is above `limit`.
+bool exceeds(const std::string &length, std::size_t limit) {
+  const std::size_t first = length.find_first_not_of('0');
+  if (first == std::string::npos) return false;  // zero
+  return length.size() - first > 18 || std::stoull(length.substr(first)) > limit;
+}
+
 /// Whether the request announces a body (which must then be read or the connection ended).
 bool announces_body(const httplib::Request &req) {
   return is_chunked(req) || (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
 }
-
-/// Gives a large request's memory back to the system once it is all freed (declare it before
-/// what holds that memory): malloc keeps what is freed for reuse, so one 16 MiB body, its
-/// parameters and their tree (~100 MB at the limits) would otherwise stay resident for good.
-class TrimAfterLargeRequest {
- public:
-  TrimAfterLargeRequest() = default;
-  TrimAfterLargeRequest(const TrimAfterLargeRequest &) = delete;
-  TrimAfterLargeRequest &operator=(const TrimAfterLargeRequest &) = delete;
-  ~TrimAfterLargeRequest() {
-    if (large_) malloc_trim(0);
-  }
-  void note_body(std::size_t bytes) { large_ = bytes >= 1024 * 1024; }
-
- private:
-  bool large_ = false;
-};
 
 /// The 4000 message for a request whose head has `problem`.
 std::string head_problem_detail(HeadProblem problem) {
@@ -193,8 +184,16 @@ std::string head_problem_detail(HeadProblem problem) {
       return "a header line has no colon";
     case HeadProblem::SpaceBeforeColon:
       return "a header name is followed by a space or tab before its colon";
+    case HeadProblem::BareCr:
+      return "a line of the request line or headers has a CR without LF";
+    case HeadProblem::BadNameByte:
+      return "a header name has a byte a header name may not have";
     case HeadProblem::EmptyFramingValue:
       return "a Content-Length or Transfer-Encoding header has no value";
+    case HeadProblem::BadContentLength:
+      return "malformed Content-Length header";
+    case HeadProblem::BadTransferEncoding:
+      return "malformed Transfer-Encoding header";
     case HeadProblem::None:
       break;
   }
@@ -601,7 +600,25 @@ struct Server::Impl {
                                }));
   }
 
-  /// Whether httplib routes `req` to the control plane (which reads its bodies through httplib).
+  /// The most bytes of a control-plane body, which is parsed whole as JSON (up to ~30 bytes of
+  /// memory per byte): a state import may be as large as an API body; no other needs 1 MiB.
+  std::size_t control_body_limit(const httplib::Request &req) const {
+    return req.path == "/_emulator/state" ? config.limits.max_body_bytes : kControlBodyLimit;
+  }
+  std::string control_body_limit_detail(const httplib::Request &req) const {
+    return req.path == "/_emulator/state"
+               ? "the body exceeds " + std::to_string(config.limits.max_body_bytes) + " bytes (--max-body-bytes)"
+               : "the body exceeds " + std::to_string(kControlBodyLimit) + " bytes (only /_emulator/state takes more)";
+  }
+
+  /// Answers a control-plane request whose body is refused unread; its connection then ends.
+  void refuse_control_body(const httplib::Request &req, httplib::Response &res, int status, const std::string &why) {
+    res.status = status;
+    res.set_content(nlohmann::ordered_json({{"error", why}}).dump(), "application/json");
+    if (announces_body(req)) end_after_response(req);
+  }
+
+  /// Whether `req` goes to the control plane (which reads its bodies through httplib).
   bool is_control_path(const httplib::Request &req) const {
     return control.options().enabled && req.path.rfind("/_emulator/", 0) == 0;
   }
@@ -645,10 +662,12 @@ struct Server::Impl {
       if (is_control_path(req) && req.has_header("Content-Encoding") &&
           lowercase(req.get_header_value("Content-Encoding")) != "identity") {
         // httplib would inflate the whole body in memory before any limit applies.
-        res.status = 415;
-        res.set_content(nlohmann::ordered_json({{"error", "the control plane takes uncompressed bodies only (no Content-Encoding)"}}).dump(),
-                        "application/json");
-        if (announces_body(req)) end_after_response(req);
+        refuse_control_body(req, res, 415, "the control plane takes uncompressed bodies only (no Content-Encoding)");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (is_control_path(req) && req.has_header("Content-Length") &&
+          exceeds(req.get_header_value("Content-Length"), control_body_limit(req))) {
+        refuse_control_body(req, res, 413, control_body_limit_detail(req));
         return httplib::Server::HandlerResponse::Handled;
       }
       if (control.options().enabled && req.path.rfind("/_emulator/", 0) == 0 && req.method != "GET" &&
@@ -674,7 +693,7 @@ struct Server::Impl {
         // body as one without a length, up to the end our decoder reports.
         headers.erase("Transfer-Encoding");
         headers.emplace(kMovedTransferEncoding, "chunked");
-        decode_chunked_body(config.limits.max_body_bytes + kDrainLimit);
+        decode_chunked_body(is_control_path(req) ? control_body_limit(req) : config.limits.max_body_bytes + kDrainLimit);
         // httplib reads a DELETE's body only when it has a Content-Length: this one would stay on
         // the socket and be read as the next request.
         if (req.method == "DELETE") end_after_response(req);
@@ -708,9 +727,7 @@ struct Server::Impl {
                                  const httplib::ContentReader &reader) {
       const auto in_progress = service.request_in_progress();
       begin_request(res);
-      TrimAfterLargeRequest trim;
       const std::string body = read_body(req, reader);
-      trim.note_body(body.size());
       serve_api(req, res, &body);
     });
     control.install(server);
@@ -765,6 +782,11 @@ struct Server::Impl {
                                                                          httplib::Response &res) {
       // Answers our own handlers made (API errors, control-plane 4xx) are already complete.
       if (res.has_header(kRequestIdHeader) || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      if (is_control_path(req) && chunked_body_over_limit()) {
+        refuse_control_body(req, res, 413, control_body_limit_detail(req));
+        end_after_response(req);
+        return httplib::Server::HandlerResponse::Handled;
+      }
       begin_request(res);
       render_error(ApiError(ErrorCode::InvalidParameter, library_error_detail(req, res.status, config)), res);
       // The stream is out of step with request boundaries: end the connection after answering.

@@ -2,11 +2,16 @@
 // connections do not hold up a shutdown, odd framing is read correctly.
 
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "store/store.hpp"
 #include "support.hpp"
@@ -260,4 +265,45 @@ TEST_CASE("the Keep-Alive header tells the keep-alive timeout and request count 
   auto res = cli.Get("/v2/index.php?" + encode_query(sign(common_params("GetCdbDataSyncTaskList"), "GET", emu.host())));
   REQUIRE(res);
   CHECK(res->get_header_value("Keep-Alive") == "timeout=30, max=10000");
+}
+
+TEST_CASE("a connection ends after its 10,000th answer, which says Connection: close") {
+  LiveEmulator emu;
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(emu.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(sock, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0);
+  // 10,005 pipelined requests, sent while the answers are read.
+  std::string requests;
+  for (int i = 0; i < 10005; ++i) requests += "GET /v2/index.php?Action=X HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::thread sender([&] {
+    for (std::size_t sent = 0; sent < requests.size();) {
+      const ssize_t n = ::send(sock, requests.data() + sent, requests.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;  // the server closed
+      sent += static_cast<std::size_t>(n);
+    }
+  });
+  std::string answers;
+  char buffer[65536];
+  bool closed = false;
+  for (;;) {
+    pollfd p{sock, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) break;
+    const ssize_t n = ::recv(sock, buffer, sizeof(buffer), 0);
+    if (n <= 0) {
+      closed = true;
+      break;
+    }
+    answers.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  sender.join();
+  ::close(sock);
+  CHECK(closed);
+  CHECK(count_of(answers, "HTTP/1.1 200 OK\r\n") == 10000);
+  CHECK(count_of(answers, "Connection: close\r\n") == 1);
+  const std::size_t last = answers.rfind("HTTP/1.1 200 OK\r\n");
+  CHECK(answers.find("Connection: close\r\n", last) != std::string::npos);
 }
