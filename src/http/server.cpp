@@ -600,14 +600,16 @@ struct Server::Impl {
                                }));
   }
 
-  /// The most bytes of a control-plane body, which is parsed whole as JSON (up to ~30 bytes of
-  /// memory per byte): a state import may be as large as an API body; no other needs 1 MiB.
+  /// The most bytes of a control-plane body, which is parsed whole as JSON (up to ~36 bytes of
+  /// memory per byte): a state import may be large (an export of 50,000 tasks is ~70 MB); no
+  /// other body needs 1 MiB.
   std::size_t control_body_limit(const httplib::Request &req) const {
-    return req.path == "/_emulator/state" ? config.limits.max_body_bytes : kControlBodyLimit;
+    return req.path == "/_emulator/state" ? config.limits.max_body_bytes + kDrainLimit : kControlBodyLimit;
   }
   std::string control_body_limit_detail(const httplib::Request &req) const {
     return req.path == "/_emulator/state"
-               ? "the body exceeds " + std::to_string(config.limits.max_body_bytes) + " bytes (--max-body-bytes)"
+               ? "the body exceeds " + std::to_string(config.limits.max_body_bytes + kDrainLimit) +
+                     " bytes (--max-body-bytes + 64 MiB)"
                : "the body exceeds " + std::to_string(kControlBodyLimit) + " bytes (only /_emulator/state takes more)";
   }
 
