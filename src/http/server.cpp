@@ -613,8 +613,9 @@ struct Server::Impl {
                : "the body exceeds " + std::to_string(kControlBodyLimit) + " bytes (only /_emulator/state takes more)";
   }
 
-  /// Answers a control-plane request whose body is refused unread; its connection then ends.
-  void refuse_control_body(const httplib::Request &req, httplib::Response &res, int status, const std::string &why) {
+  /// Answers a control-plane request with `{"error": why}` before its body is read; a connection
+  /// whose request announced a body then ends.
+  void refuse_control_request(const httplib::Request &req, httplib::Response &res, int status, const std::string &why) {
     res.status = status;
     res.set_content(nlohmann::ordered_json({{"error", why}}).dump(), "application/json");
     if (announces_body(req)) end_after_response(req);
@@ -664,20 +665,17 @@ struct Server::Impl {
       if (is_control_path(req) && req.has_header("Content-Encoding") &&
           lowercase(req.get_header_value("Content-Encoding")) != "identity") {
         // httplib would inflate the whole body in memory before any limit applies.
-        refuse_control_body(req, res, 415, "the control plane takes uncompressed bodies only (no Content-Encoding)");
+        refuse_control_request(req, res, 415, "the control plane takes uncompressed bodies only (no Content-Encoding)");
         return httplib::Server::HandlerResponse::Handled;
       }
       if (is_control_path(req) && req.has_header("Content-Length") &&
           exceeds(req.get_header_value("Content-Length"), control_body_limit(req))) {
-        refuse_control_body(req, res, 413, control_body_limit_detail(req));
+        refuse_control_request(req, res, 413, control_body_limit_detail(req));
         return httplib::Server::HandlerResponse::Handled;
       }
-      if (control.options().enabled && req.path.rfind("/_emulator/", 0) == 0 && req.method != "GET" &&
-          req.method != "POST" && req.method != "DELETE" && req.method != "PUT" && req.method != "PATCH") {
-        res.status = 405;
-        res.set_content(nlohmann::ordered_json({{"error", "method " + req.method + " is not supported here"}}).dump(),
-                        "application/json");
-        if (announces_body(req)) end_after_response(req);
+      if (is_control_path(req) && req.method != "GET" && req.method != "POST" && req.method != "DELETE" &&
+          req.method != "PUT" && req.method != "PATCH") {
+        refuse_control_request(req, res, 405, "method " + req.method + " is not supported here");
         return httplib::Server::HandlerResponse::Handled;
       }
       if (req.method != "GET" && req.method != "POST" && req.method != "PUT" && req.method != "PATCH" &&
@@ -785,8 +783,7 @@ struct Server::Impl {
       // Answers our own handlers made (API errors, control-plane 4xx) are already complete.
       if (res.has_header(kRequestIdHeader) || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
       if (is_control_path(req) && chunked_body_over_limit()) {
-        refuse_control_body(req, res, 413, control_body_limit_detail(req));
-        end_after_response(req);
+        refuse_control_request(req, res, 413, control_body_limit_detail(req));
         return httplib::Server::HandlerResponse::Handled;
       }
       begin_request(res);
